@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# Out-of-tree build of u-dma-buf.ko.
+#
+#   make                                  build for the running kernel
+#   make KERNEL_SRC=/path/to/headers      build for another kernel
+#   make ARCH=arm64                       cross build (picks aarch64-linux-gnu-)
+#   make install | clean | test | demo
+#
+# The kernel build itself reads Kbuild in this directory.
+
+HOST_ARCH      := $(shell uname -m | sed -e 's/arm.*/arm/' -e 's/aarch64.*/arm64/' -e 's/x86_64/x86/')
+ARCH           ?= $(HOST_ARCH)
+KERNEL_SRC_DIR ?= /lib/modules/$(shell uname -r)/build
+KERNEL_SRC     ?= $(KERNEL_SRC_DIR)
+
+ifneq ($(ARCH),$(HOST_ARCH))
+  ifeq ($(ARCH),arm)
+    CROSS_COMPILE ?= arm-linux-gnueabihf-
+  endif
+  ifeq ($(ARCH),arm64)
+    CROSS_COMPILE ?= aarch64-linux-gnu-
+  endif
+endif
+
+KBUILD_ARGS := -C $(KERNEL_SRC) M=$(CURDIR) ARCH=$(ARCH) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
+
+.PHONY: all modules install modules_install clean test demo
+
+all: modules
+
+modules:
+	$(MAKE) $(KBUILD_ARGS) modules
+
+install: modules_install
+
+modules_install: modules
+	$(MAKE) $(KBUILD_ARGS) modules_install
+	@if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a $$(basename $$(dirname $(realpath $(KERNEL_SRC)))) 2>/dev/null || true; fi
+
+clean:
+	$(MAKE) $(KBUILD_ARGS) clean
+
+# Boots real kernels in QEMU and runs every test (see tests/README.md).
+test:
+	tests/run
+
+# Boots one guest and shows a buffer at work, no hardware needed.
+demo:
+	tests/demo

@@ -1,0 +1,1631 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * u-dma-buf.c - physically contiguous DMA buffers for user-space drivers
+ */
+
+#include <linux/cdev.h>
+#include <linux/ctype.h>
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/iommu.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/of.h>
+#include <linux/overflow.h>
+#include <linux/platform_device.h>
+#include <linux/property.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+
+/**
+ * DOC: u-dma-buf
+ *
+ * Each buffer is one physically contiguous DMA allocation with a character
+ * device /dev/<name> (read, write, mmap) and a sysfs directory
+ * /sys/class/u-dma-buf/<name>/ that shows its DMA address and controls the
+ * CPU cache around DMA.  A buffer is born in one of three ways: from a module
+ * parameter (udmabufN=size), from a device-tree node (compatible
+ * "ikwzm,u-dma-buf"), or at run time; all of them end in udmabuf_create().
+ *
+ * Lifetime: a buffer is a refcounted object.  Its registration holds one
+ * reference, every open file holds one (a mapping holds its file), so the
+ * memory is freed only after the last user is gone, even when the buffer's
+ * device goes away first.  Removing a buffer detaches its name at once.
+ *
+ * Locking: udmabuf_minors_lock guards the minor table and so every lookup,
+ * creation and detach.  buf->lock guards a buffer's sync state.  User memory
+ * is never touched with buf->lock held, because mmap() takes buf->lock under
+ * the mmap lock and a page fault in copy_to_user() takes the mmap lock.
+ */
+
+#define UDMABUF_DRIVER_NAME	"u-dma-buf"
+#define UDMABUF_VERSION		"6.0.0"
+#define UDMABUF_IOCTL_VERSION	2
+#define UDMABUF_MAX_MINORS	256
+#define UDMABUF_PARAM_BUFFERS	8
+#define UDMABUF_COPY_CHUNK	SZ_1M
+
+/* sync_mode: bits 1..0 choose the uncached flavour, bit 2 means "always". */
+#define UDMABUF_SYNC_NONCACHED		1
+#define UDMABUF_SYNC_WRITECOMBINE	2
+#define UDMABUF_SYNC_DMACOHERENT	3
+#define UDMABUF_SYNC_FLAVOUR_MASK	3
+#define UDMABUF_SYNC_ALWAYS		4
+#define UDMABUF_SYNC_MODE_MAX		7
+
+/* sync_direction as user space writes it; equal to enum dma_data_direction. */
+#define UDMABUF_DIR_BIDIRECTIONAL	0
+#define UDMABUF_DIR_TO_DEVICE		1
+#define UDMABUF_DIR_FROM_DEVICE		2
+
+#define UDMABUF_OWNER_CPU		0
+#define UDMABUF_OWNER_DEVICE		1
+
+/* quirk_mmap_mode: how mmap() builds a user mapping (see udmabuf_mmap()). */
+enum udmabuf_mmap_mode {
+	UDMABUF_MMAP_OFF = 1,
+	UDMABUF_MMAP_ON = 2,
+	UDMABUF_MMAP_AUTO = 3,
+	UDMABUF_MMAP_PAGE = 4,
+};
+
+#define UDMABUF_DMA_MASK_MIN	12
+#define UDMABUF_DMA_MASK_MAX	64
+
+/* info_enable bits */
+#define UDMABUF_INFO_BUFFER	BIT(0)
+#define UDMABUF_INFO_DMA	BIT(1)
+#define UDMABUF_INFO_CONFIG	BIT(2)
+
+static int info_enable = UDMABUF_INFO_BUFFER;
+module_param(info_enable, int, 0644);
+MODULE_PARM_DESC(info_enable,
+		 "log: bit 0 buffer info and install/remove lines, bit 1 DMA details, bit 2 configuration at load");
+
+static int dma_mask_bit = 32;
+module_param(dma_mask_bit, int, 0444);
+MODULE_PARM_DESC(dma_mask_bit,
+		 "DMA mask width (12..64) of buffers created without a device-tree node or parent");
+
+static int quirk_mmap_mode = UDMABUF_MMAP_AUTO;
+module_param(quirk_mmap_mode, int, 0444);
+MODULE_PARM_DESC(quirk_mmap_mode,
+		 "default mmap strategy: 1 off, 2 on, 3 auto, 4 page");
+
+/*
+ * udmabuf0..7: sizes of the parameter buffers.  64-bit, so that 4 GiB and
+ * more survive, with an optional K, M or G suffix.
+ */
+static u64 udmabuf_param_sizes[UDMABUF_PARAM_BUFFERS];
+
+static int udmabuf_parse_size(const char *text, u64 *size)
+{
+	char digits[32];
+	unsigned int shift = 0;
+	size_t len;
+	u64 value;
+	int err;
+
+	if (strscpy(digits, text, sizeof(digits)) < 0)
+		return -EINVAL;
+	len = strlen(digits);
+	if (len && digits[len - 1] == '\n')
+		digits[--len] = '\0';
+	if (!len)
+		return -EINVAL;
+	switch (tolower(digits[len - 1])) {
+	case 'k':
+		shift = 10;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'g':
+		shift = 30;
+		break;
+	}
+	if (shift)
+		digits[--len] = '\0';
+	err = kstrtoull(digits, 0, &value);
+	if (err)
+		return err;
+	if (value > (U64_MAX >> shift))
+		return -ERANGE;
+	*size = value << shift;
+	return 0;
+}
+
+static int udmabuf_param_size_set(const char *val, const struct kernel_param *kp)
+{
+	int err = udmabuf_parse_size(val, kp->arg);
+
+	if (err)
+		pr_err("u-dma-buf: %s=%s is not a size: give bytes, 0x hex or 0 octal, with an optional K, M or G suffix\n",
+		       kp->name, val);
+	return err;
+}
+
+static int udmabuf_param_size_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%llu\n", *(u64 *)kp->arg);
+}
+
+static const struct kernel_param_ops udmabuf_param_size_ops = {
+	.set = udmabuf_param_size_set,
+	.get = udmabuf_param_size_get,
+};
+
+module_param_cb(udmabuf0, &udmabuf_param_size_ops, &udmabuf_param_sizes[0], 0444);
+MODULE_PARM_DESC(udmabuf0, "size of buffer udmabuf0 (bytes, K/M/G suffix), 0 = none");
+module_param_cb(udmabuf1, &udmabuf_param_size_ops, &udmabuf_param_sizes[1], 0444);
+MODULE_PARM_DESC(udmabuf1, "size of buffer udmabuf1 (bytes, K/M/G suffix), 0 = none");
+module_param_cb(udmabuf2, &udmabuf_param_size_ops, &udmabuf_param_sizes[2], 0444);
+MODULE_PARM_DESC(udmabuf2, "size of buffer udmabuf2 (bytes, K/M/G suffix), 0 = none");
+module_param_cb(udmabuf3, &udmabuf_param_size_ops, &udmabuf_param_sizes[3], 0444);
+MODULE_PARM_DESC(udmabuf3, "size of buffer udmabuf3 (bytes, K/M/G suffix), 0 = none");
+module_param_cb(udmabuf4, &udmabuf_param_size_ops, &udmabuf_param_sizes[4], 0444);
+MODULE_PARM_DESC(udmabuf4, "size of buffer udmabuf4 (bytes, K/M/G suffix), 0 = none");
+module_param_cb(udmabuf5, &udmabuf_param_size_ops, &udmabuf_param_sizes[5], 0444);
+MODULE_PARM_DESC(udmabuf5, "size of buffer udmabuf5 (bytes, K/M/G suffix), 0 = none");
+module_param_cb(udmabuf6, &udmabuf_param_size_ops, &udmabuf_param_sizes[6], 0444);
+MODULE_PARM_DESC(udmabuf6, "size of buffer udmabuf6 (bytes, K/M/G suffix), 0 = none");
+module_param_cb(udmabuf7, &udmabuf_param_size_ops, &udmabuf_param_sizes[7], 0444);
+MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = none");
+
+/* ------------------------------------------------------------------------
+ * The buffer object
+ */
+
+/**
+ * struct udmabuf - one DMA buffer
+ * @kref: one reference for the registration, one per open file
+ * @lock: guards the sync state below it
+ * @name: name of /dev/<name> and of the sysfs directory
+ * @minor: minor number, index in udmabuf_minors
+ * @dma_dev: the device the memory is allocated for (a reference is held)
+ * @sysdev: the class device; NULL once the buffer is detached
+ * @size: size user space asked for
+ * @alloc_size: @size rounded up to whole pages
+ * @mmap_mode: configured quirk_mmap_mode
+ * @coherent_alloc: memory comes from dma_alloc_coherent() (the "off" mode)
+ * @page_refcounted: every page has its own reference count, so the pages
+ *	can be mapped as ordinary pages
+ * @vaddr: kernel address of the memory
+ * @dma_addr: DMA address of the memory
+ * @page: first page of the memory, for dma_alloc_pages() memory
+ * @sync_mode: see UDMABUF_SYNC_*
+ * @sync_offset: stored range and direction for the "1" sync command
+ * @sync_size: see @sync_offset
+ * @sync_direction: see @sync_offset
+ * @sync_owner: who owns the memory after the last sync: CPU or device
+ * @debug_vma: log mapping open/close (bit 0)
+ */
+struct udmabuf {
+	struct kref kref;
+	struct mutex lock;		/* guards the sync state */
+	const char *name;
+	int minor;
+	struct device *dma_dev;
+	struct device *sysdev;
+	u64 size;
+	size_t alloc_size;
+	int mmap_mode;
+	bool coherent_alloc;
+	bool page_refcounted;
+	void *vaddr;
+	dma_addr_t dma_addr;
+	struct page *page;
+
+	int sync_mode;
+	u64 sync_offset;
+	u64 sync_size;
+	int sync_direction;
+	int sync_owner;
+	int debug_vma;
+};
+
+/* Messages caused by what a user did, not by setup; never flood the log. */
+#define udmabuf_user_err(buf, fmt, ...) \
+	pr_warn_ratelimited("u-dma-buf %s: " fmt, (buf)->name, ##__VA_ARGS__)
+
+static DEFINE_MUTEX(udmabuf_minors_lock);
+static DEFINE_IDR(udmabuf_minors);
+static dev_t udmabuf_devt;
+static struct cdev udmabuf_cdev;
+
+static void udmabuf_free_memory(struct udmabuf *buf);
+
+static void udmabuf_release(struct kref *kref)
+{
+	struct udmabuf *buf = container_of(kref, struct udmabuf, kref);
+
+	udmabuf_free_memory(buf);
+	put_device(buf->dma_dev);
+	kfree(buf->name);
+	mutex_destroy(&buf->lock);
+	kfree(buf);
+}
+
+static void udmabuf_get(struct udmabuf *buf)
+{
+	kref_get(&buf->kref);
+}
+
+static void udmabuf_put(struct udmabuf *buf)
+{
+	kref_put(&buf->kref, udmabuf_release);
+}
+
+/* ------------------------------------------------------------------------
+ * Memory
+ */
+
+static bool udmabuf_pages_refcounted(struct page *page, unsigned long count)
+{
+	unsigned long pfn = page_to_pfn(page);
+	unsigned long i;
+
+	for (i = 0; i < count; i++)
+		if (!page_count(pfn_to_page(pfn + i)))
+			return false;
+	return true;
+}
+
+static void udmabuf_log_alloc_failure(struct udmabuf *buf, struct device *dev)
+{
+	u64 buddy_max = (u64)PAGE_SIZE << UDMABUF_MAX_PAGE_ORDER;
+
+	if (!IS_ENABLED(CONFIG_DMA_CMA) && buf->alloc_size > buddy_max)
+		dev_err(dev, "%s: cannot allocate %llu bytes: no CMA in this kernel, so at most %llu KiB per buffer; use a kernel with CONFIG_DMA_CMA and boot with cma=<size>, or a reserved-memory region\n",
+			buf->name, buf->size, buddy_max >> 10);
+	else if (buf->alloc_size > buddy_max)
+		dev_err(dev, "%s: cannot allocate %llu bytes: the CMA area is too small or fragmented; boot with a larger cma=<size> or give the buffer a reserved-memory region\n",
+			buf->name, buf->size);
+	else
+		dev_err(dev, "%s: cannot allocate %llu bytes of DMA memory below the %d-bit DMA mask; free memory, use a smaller buffer or a larger cma=<size>\n",
+			buf->name, buf->size, fls64(dma_get_mask(dev)));
+}
+
+/*
+ * Two allocators, chosen by the mmap strategy:
+ *
+ * "off" uses dma_alloc_coherent(): the DMA API guarantees that CPU and
+ * device see each other's writes without any cache maintenance, and the only
+ * user mapping the API allows for it is dma_mmap_coherent().  The kernel
+ * address may be an uncached alias.
+ *
+ * Every other mode uses dma_alloc_pages(): physically contiguous, cacheable
+ * memory with struct pages, owned by the CPU when returned.  The DMA API
+ * documents that ownership of any sub-range moves to the device with
+ * dma_sync_single_for_device() and back with dma_sync_single_for_cpu()
+ * (Documentation/core-api/dma-api.rst, dma_alloc_pages), which is exactly
+ * the sync_for_device/sync_for_cpu model of this driver.
+ *
+ * __GFP_NOWARN: a failure is reported by udmabuf_log_alloc_failure() with
+ * its cause, not by a page-allocator warning.
+ */
+static int udmabuf_alloc_memory(struct udmabuf *buf)
+{
+	struct device *dev = buf->dma_dev;
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+
+	if (buf->coherent_alloc) {
+		buf->vaddr = dma_alloc_coherent(dev, buf->alloc_size,
+						&buf->dma_addr, gfp);
+	} else {
+		buf->page = dma_alloc_pages(dev, buf->alloc_size, &buf->dma_addr,
+					    DMA_BIDIRECTIONAL, gfp);
+		if (buf->page)
+			buf->vaddr = page_address(buf->page);
+	}
+	if (!buf->vaddr) {
+		if (buf->page)
+			dma_free_pages(dev, buf->alloc_size, buf->page,
+				       buf->dma_addr, DMA_BIDIRECTIONAL);
+		buf->page = NULL;
+		udmabuf_log_alloc_failure(buf, dev);
+		return -ENOMEM;
+	}
+	if (buf->page) {
+		/* The allocator zeroed the pages through the cache. */
+		dma_sync_single_for_device(dev, buf->dma_addr, buf->alloc_size,
+					   DMA_TO_DEVICE);
+		buf->page_refcounted =
+			udmabuf_pages_refcounted(buf->page,
+						 buf->alloc_size >> PAGE_SHIFT);
+	}
+	return 0;
+}
+
+static void udmabuf_free_memory(struct udmabuf *buf)
+{
+	if (!buf->vaddr)
+		return;
+	if (buf->coherent_alloc)
+		dma_free_coherent(buf->dma_dev, buf->alloc_size, buf->vaddr,
+				  buf->dma_addr);
+	else
+		dma_free_pages(buf->dma_dev, buf->alloc_size, buf->page,
+			       buf->dma_addr, DMA_BIDIRECTIONAL);
+	buf->vaddr = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Cache maintenance
+ */
+
+/**
+ * udmabuf_sync_range() - hand a range of the buffer to the CPU or the device
+ * @buf: the buffer, with buf->lock held
+ * @for_device: true: write the CPU cache back so the device reads what the
+ *	CPU wrote; false: invalidate it so the CPU reads what the device wrote
+ * @offset: start of the range in bytes
+ * @size: length of the range in bytes
+ * @direction: UDMABUF_DIR_*
+ *
+ * Validates the range without overflow before anything happens.  Memory
+ * from dma_alloc_coherent() needs no maintenance by the DMA API's guarantee
+ * (and must not get dma_sync_* calls), so there only the owner changes.
+ * The DMA API makes the sync calls no-ops on a DMA-coherent device.
+ *
+ * Return: 0, or -EINVAL for a range outside the buffer.
+ */
+static int udmabuf_sync_range(struct udmabuf *buf, bool for_device,
+			      u64 offset, u64 size, int direction)
+{
+	enum dma_data_direction dir = (enum dma_data_direction)direction;
+
+	lockdep_assert_held(&buf->lock);
+	if (offset > buf->size || size > buf->size - offset) {
+		udmabuf_user_err(buf, "sync range offset=%llu size=%llu is outside the buffer (size %llu)\n",
+				 offset, size, buf->size);
+		return -EINVAL;
+	}
+	if (size && !buf->coherent_alloc) {
+		if (for_device)
+			dma_sync_single_for_device(buf->dma_dev,
+						   buf->dma_addr + offset,
+						   size, dir);
+		else
+			dma_sync_single_for_cpu(buf->dma_dev,
+						buf->dma_addr + offset,
+						size, dir);
+	}
+	buf->sync_owner = for_device ? UDMABUF_OWNER_DEVICE : UDMABUF_OWNER_CPU;
+	return 0;
+}
+
+/*
+ * The encoded 64-bit sync command: 0 does nothing, 1 syncs the stored range,
+ * anything else is a one-off range: bits 63..32 offset, bits 31..4 size,
+ * bits 3..2 direction (3 also means bidirectional).
+ */
+static int udmabuf_sync_command(struct udmabuf *buf, bool for_device, u64 cmd)
+{
+	u64 offset, size;
+	int direction;
+
+	lockdep_assert_held(&buf->lock);
+	if (cmd == 0)
+		return 0;
+	if (cmd == 1) {
+		offset = buf->sync_offset;
+		size = buf->sync_size;
+		direction = buf->sync_direction;
+	} else {
+		offset = cmd >> 32;
+		size = cmd & GENMASK_ULL(31, 4);
+		direction = (cmd >> 2) & 3;
+		if (direction == 3)
+			direction = UDMABUF_DIR_BIDIRECTIONAL;
+	}
+	return udmabuf_sync_range(buf, for_device, offset, size, direction);
+}
+
+/* Does this open file ask read()/write()/mmap() to keep the cache right? */
+static bool udmabuf_file_is_sync(struct file *file, int sync_mode)
+{
+	return (file->f_flags & O_SYNC) || (sync_mode & UDMABUF_SYNC_ALWAYS);
+}
+
+/* ------------------------------------------------------------------------
+ * mmap
+ */
+
+/*
+ * The uncached flavour (UDMABUF_SYNC_*) a user mapping of @file gets, or 0
+ * for a cached one: O_SYNC or sync-always ask for the flavour in sync_mode.
+ * x86 keeps RAM write-back in remap_pfn_range() whatever is asked (PAT, and it
+ * warns), and DMA there is cache-coherent, so cached is correct there.
+ */
+static int udmabuf_mapping_flavour(struct file *file, int sync_mode)
+{
+	if (!udmabuf_file_is_sync(file, sync_mode) || IS_ENABLED(CONFIG_X86))
+		return 0;
+	return sync_mode & UDMABUF_SYNC_FLAVOUR_MASK;
+}
+
+static pgprot_t udmabuf_pgprot(int flavour, pgprot_t prot)
+{
+	switch (flavour) {
+	case UDMABUF_SYNC_NONCACHED:
+		/*
+		 * arm/arm64 pgprot_noncached() is Device memory, where unaligned
+		 * accesses and DC ZVA (glibc memset) raise SIGBUS; user space
+		 * needs Normal non-cacheable memory there.
+		 */
+		if (IS_ENABLED(CONFIG_ARM64) || IS_ENABLED(CONFIG_ARM))
+			return pgprot_writecombine(prot);
+		return pgprot_noncached(prot);
+	case UDMABUF_SYNC_WRITECOMBINE:
+		return pgprot_writecombine(prot);
+	case UDMABUF_SYNC_DMACOHERENT:
+		return pgprot_dmacoherent(prot);
+	}
+	return prot;
+}
+
+static void udmabuf_vm_open(struct vm_area_struct *vma)
+{
+	struct udmabuf *buf = vma->vm_private_data;
+
+	if (READ_ONCE(buf->debug_vma) & 1)
+		pr_info("u-dma-buf %s: vma open %lu pages at page offset %lu\n",
+			buf->name, vma_pages(vma), vma->vm_pgoff);
+}
+
+static void udmabuf_vm_close(struct vm_area_struct *vma)
+{
+	struct udmabuf *buf = vma->vm_private_data;
+
+	if (READ_ONCE(buf->debug_vma) & 1)
+		pr_info("u-dma-buf %s: vma close %lu pages at page offset %lu\n",
+			buf->name, vma_pages(vma), vma->vm_pgoff);
+}
+
+/* Every page is mapped by mmap() itself; a fault is an access outside. */
+static vm_fault_t udmabuf_vm_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static const struct vm_operations_struct udmabuf_vm_ops = {
+	.open = udmabuf_vm_open,
+	.close = udmabuf_vm_close,
+	.fault = udmabuf_vm_fault,
+};
+
+/*
+ * Map refcounted pages as ordinary pages, so that everything that pins user
+ * pages (O_DIRECT, io_uring, vmsplice) works on the mapping.
+ */
+static int udmabuf_mmap_pages(struct udmabuf *buf, struct vm_area_struct *vma)
+{
+	unsigned long pfn = page_to_pfn(buf->page) + vma->vm_pgoff;
+	unsigned long addr = vma->vm_start;
+	unsigned long left = vma_pages(vma);
+	struct page *pages[32];
+
+	while (left) {
+		unsigned long count = min_t(unsigned long, left, ARRAY_SIZE(pages));
+		unsigned long not_inserted = count;
+		unsigned long i;
+		int err;
+
+		for (i = 0; i < count; i++)
+			pages[i] = pfn_to_page(pfn + i);
+		err = vm_insert_pages(vma, addr, pages, &not_inserted);
+		if (err)
+			return err;
+		pfn += count;
+		addr += count << PAGE_SHIFT;
+		left -= count;
+	}
+	return 0;
+}
+
+/*
+ * Mapping strategy, decided when the buffer was allocated:
+ * - "off" (or "auto" on a DMA-coherent device): dma_mmap_coherent(), the
+ *   only mapping the DMA API allows for dma_alloc_coherent() memory;
+ * - otherwise the pages themselves, cached unless O_SYNC / sync_mode say
+ *   otherwise: as ordinary pages when each has its own reference count
+ *   (CMA), as page frames when not (tail pages of a high-order allocation
+ *   have none and must never be mapped as pages).
+ * Both map the whole range at once, so there is no fault per page.
+ */
+static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct udmabuf *buf = file->private_data;
+	unsigned long buf_pages = buf->alloc_size >> PAGE_SHIFT;
+	int flavour;
+
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
+		udmabuf_user_err(buf, "mmap: MAP_PRIVATE is not supported, use MAP_SHARED\n");
+		return -EINVAL;
+	}
+	if (vma->vm_pgoff >= buf_pages ||
+	    vma_pages(vma) > buf_pages - vma->vm_pgoff) {
+		udmabuf_user_err(buf, "mmap: %lu pages at page offset %lu do not fit in %lu pages\n",
+				 vma_pages(vma), vma->vm_pgoff, buf_pages);
+		return -EINVAL;
+	}
+
+	mutex_lock(&buf->lock);
+	flavour = udmabuf_mapping_flavour(file, buf->sync_mode);
+	mutex_unlock(&buf->lock);
+
+	vma->vm_page_prot = udmabuf_pgprot(flavour, vma->vm_page_prot);
+	vma->vm_ops = &udmabuf_vm_ops;
+	vma->vm_private_data = buf;
+	udmabuf_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	udmabuf_vm_open(vma);
+
+	if (buf->coherent_alloc)
+		return dma_mmap_coherent(buf->dma_dev, vma, buf->vaddr,
+					 buf->dma_addr, buf->alloc_size);
+	/*
+	 * An uncached view must not be overwritten later by dirty lines of
+	 * the kernel's cached alias: write them back first.
+	 */
+	if (flavour)
+		dma_sync_single_for_device(buf->dma_dev,
+					   buf->dma_addr + (vma->vm_pgoff << PAGE_SHIFT),
+					   vma->vm_end - vma->vm_start,
+					   DMA_TO_DEVICE);
+	if (buf->page_refcounted)
+		return udmabuf_mmap_pages(buf, vma);
+	return remap_pfn_range(vma, vma->vm_start,
+			       page_to_pfn(buf->page) + vma->vm_pgoff,
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+/* ------------------------------------------------------------------------
+ * File operations
+ */
+
+static int udmabuf_open(struct inode *inode, struct file *file)
+{
+	struct udmabuf *buf;
+
+	mutex_lock(&udmabuf_minors_lock);
+	buf = idr_find(&udmabuf_minors, iminor(inode));
+	if (buf)
+		udmabuf_get(buf);
+	mutex_unlock(&udmabuf_minors_lock);
+	if (!buf)
+		return -ENODEV;
+	file->private_data = buf;
+	return 0;
+}
+
+static int udmabuf_file_release(struct inode *inode, struct file *file)
+{
+	udmabuf_put(file->private_data);
+	return 0;
+}
+
+/*
+ * Copy between user memory and the buffer through the kernel's (cached)
+ * address, in chunks so that a large copy can be interrupted.  With O_SYNC
+ * or sync-always the range is synced for the CPU before a read and for the
+ * device after a write.
+ */
+static ssize_t udmabuf_copy(struct file *file, char __user *ubuf, size_t count,
+			    loff_t *ppos, bool to_buffer)
+{
+	struct udmabuf *buf = file->private_data;
+	enum dma_data_direction dir = to_buffer ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	bool sync = !buf->coherent_alloc &&
+		    udmabuf_file_is_sync(file, READ_ONCE(buf->sync_mode));
+	size_t done = 0;
+
+	while (done < count) {
+		size_t chunk = min_t(size_t, count - done, UDMABUF_COPY_CHUNK);
+		u64 offset = *ppos + done;
+		void *kaddr = buf->vaddr + offset;
+		unsigned long left;
+
+		if (sync && !to_buffer)
+			dma_sync_single_for_cpu(buf->dma_dev,
+						buf->dma_addr + offset, chunk, dir);
+		if (to_buffer)
+			left = copy_from_user(kaddr, ubuf + done, chunk);
+		else
+			left = copy_to_user(ubuf + done, kaddr, chunk);
+		if (sync && to_buffer && chunk > left)
+			dma_sync_single_for_device(buf->dma_dev,
+						   buf->dma_addr + offset,
+						   chunk - left, dir);
+		done += chunk - left;
+		if (left || fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	if (!done)
+		return -EFAULT;
+	*ppos += done;
+	return done;
+}
+
+static ssize_t udmabuf_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct udmabuf *buf = file->private_data;
+
+	if (*ppos < 0)
+		return -EINVAL;
+	if (*ppos >= buf->size || !count)
+		return 0;
+	count = min_t(u64, count, buf->size - *ppos);
+	return udmabuf_copy(file, ubuf, count, ppos, false);
+}
+
+static ssize_t udmabuf_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	struct udmabuf *buf = file->private_data;
+
+	if (*ppos < 0)
+		return -EINVAL;
+	if (!count)
+		return 0;
+	if (*ppos >= buf->size)
+		return -ENOSPC;
+	count = min_t(u64, count, buf->size - *ppos);
+	return udmabuf_copy(file, (char __user *)ubuf, count, ppos, true);
+}
+
+/* The position must stay in [0, size]; SEEK_END gives the size (numpy.memmap). */
+static loff_t udmabuf_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct udmabuf *buf = file->private_data;
+	loff_t base, pos;
+
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = file->f_pos;
+		break;
+	case SEEK_END:
+		base = buf->size;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (check_add_overflow(base, offset, &pos) || pos < 0 || pos > buf->size)
+		return -EINVAL;
+	return vfs_setpos(file, pos, buf->size);
+}
+
+/*
+ * fsync()/msync() write the CPU cache back for the whole buffer, so that
+ * numpy.memmap.flush() works; the owner does not change.
+ */
+static int udmabuf_fsync(struct file *file, loff_t start, loff_t end,
+			 int datasync)
+{
+	struct udmabuf *buf = file->private_data;
+
+	if (!buf->coherent_alloc)
+		dma_sync_single_for_device(buf->dma_dev, buf->dma_addr,
+					   buf->alloc_size, DMA_TO_DEVICE);
+	return 0;
+}
+
+static const struct file_operations udmabuf_fops = {
+	.owner = THIS_MODULE,
+	.open = udmabuf_open,
+	.release = udmabuf_file_release,
+	.read = udmabuf_read,
+	.write = udmabuf_write,
+	.llseek = udmabuf_llseek,
+	.mmap = udmabuf_mmap,
+	.fsync = udmabuf_fsync,
+};
+
+/* ------------------------------------------------------------------------
+ * sysfs: /sys/class/u-dma-buf/<name>/
+ */
+
+/* A number in decimal, 0x hex or 0 octal, at most @max. */
+static int udmabuf_parse_attr(const char *text, u64 max, u64 *value)
+{
+	int err = kstrtoull(text, 0, value);
+
+	if (err)
+		return err;
+	return *value > max ? -EINVAL : 0;
+}
+
+static ssize_t driver_version_show(struct device *dev,
+				   struct device_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%s\n", UDMABUF_VERSION);
+}
+static DEVICE_ATTR_RO(driver_version);
+
+static ssize_t size_show(struct device *dev, struct device_attribute *attr,
+			 char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+
+	return sysfs_emit(out, "%llu\n", buf->size);
+}
+static DEVICE_ATTR_RO(size);
+
+static ssize_t phys_addr_show(struct device *dev, struct device_attribute *attr,
+			      char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+
+	return sysfs_emit(out, "%pad\n", &buf->dma_addr);
+}
+static DEVICE_ATTR_RO(phys_addr);
+
+static ssize_t sync_mode_show(struct device *dev, struct device_attribute *attr,
+			      char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+
+	return sysfs_emit(out, "%d\n", READ_ONCE(buf->sync_mode));
+}
+
+static ssize_t sync_mode_store(struct device *dev, struct device_attribute *attr,
+			       const char *text, size_t count)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+	u64 value;
+	int err = udmabuf_parse_attr(text, UDMABUF_SYNC_MODE_MAX, &value);
+
+	if (err)
+		return err;
+	mutex_lock(&buf->lock);
+	buf->sync_mode = value;
+	mutex_unlock(&buf->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(sync_mode);
+
+static ssize_t sync_offset_show(struct device *dev,
+				struct device_attribute *attr, char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+	u64 offset;
+
+	mutex_lock(&buf->lock);
+	offset = buf->sync_offset;
+	mutex_unlock(&buf->lock);
+	return sysfs_emit(out, "0x%llx\n", offset);
+}
+
+/* Each of offset and size alone must fit; their sum is checked at sync time. */
+static ssize_t sync_offset_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *text, size_t count)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+	u64 value;
+	int err = udmabuf_parse_attr(text, buf->size, &value);
+
+	if (err)
+		return err;
+	mutex_lock(&buf->lock);
+	buf->sync_offset = value;
+	mutex_unlock(&buf->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(sync_offset);
+
+static ssize_t sync_size_show(struct device *dev, struct device_attribute *attr,
+			      char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+	u64 size;
+
+	mutex_lock(&buf->lock);
+	size = buf->sync_size;
+	mutex_unlock(&buf->lock);
+	return sysfs_emit(out, "%llu\n", size);
+}
+
+static ssize_t sync_size_store(struct device *dev, struct device_attribute *attr,
+			       const char *text, size_t count)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+	u64 value;
+	int err = udmabuf_parse_attr(text, buf->size, &value);
+
+	if (err)
+		return err;
+	mutex_lock(&buf->lock);
+	buf->sync_size = value;
+	mutex_unlock(&buf->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(sync_size);
+
+static ssize_t sync_direction_show(struct device *dev,
+				   struct device_attribute *attr, char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+
+	return sysfs_emit(out, "%d\n", READ_ONCE(buf->sync_direction));
+}
+
+static ssize_t sync_direction_store(struct device *dev,
+				    struct device_attribute *attr,
+				    const char *text, size_t count)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+	u64 value;
+	int err = udmabuf_parse_attr(text, UDMABUF_DIR_FROM_DEVICE, &value);
+
+	if (err)
+		return err;
+	mutex_lock(&buf->lock);
+	buf->sync_direction = value;
+	mutex_unlock(&buf->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(sync_direction);
+
+static ssize_t sync_owner_show(struct device *dev, struct device_attribute *attr,
+			       char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+
+	return sysfs_emit(out, "%d\n", READ_ONCE(buf->sync_owner));
+}
+static DEVICE_ATTR_RO(sync_owner);
+
+/* The sync commands run when written, so the attributes always read 0. */
+static ssize_t udmabuf_sync_command_store(struct device *dev, const char *text,
+					  size_t count, bool for_device)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+	u64 cmd;
+	int err = kstrtoull(text, 0, &cmd);
+
+	if (err)
+		return err;
+	mutex_lock(&buf->lock);
+	err = udmabuf_sync_command(buf, for_device, cmd);
+	mutex_unlock(&buf->lock);
+	return err ? err : count;
+}
+
+static ssize_t sync_for_cpu_show(struct device *dev,
+				 struct device_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "0\n");
+}
+
+static ssize_t sync_for_cpu_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *text, size_t count)
+{
+	return udmabuf_sync_command_store(dev, text, count, false);
+}
+static DEVICE_ATTR_RW(sync_for_cpu);
+
+static ssize_t sync_for_device_show(struct device *dev,
+				    struct device_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "0\n");
+}
+
+static ssize_t sync_for_device_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *text, size_t count)
+{
+	return udmabuf_sync_command_store(dev, text, count, true);
+}
+static DEVICE_ATTR_RW(sync_for_device);
+
+static ssize_t dma_coherent_show(struct device *dev,
+				 struct device_attribute *attr, char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+
+	return sysfs_emit(out, "%d\n", dev_is_dma_coherent(buf->dma_dev));
+}
+static DEVICE_ATTR_RO(dma_coherent);
+
+static ssize_t quirk_mmap_mode_show(struct device *dev,
+				    struct device_attribute *attr, char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+
+	return sysfs_emit(out, "%d\n", buf->mmap_mode);
+}
+static DEVICE_ATTR_RO(quirk_mmap_mode);
+
+static ssize_t ioctl_version_show(struct device *dev,
+				  struct device_attribute *attr, char *out)
+{
+	return sysfs_emit(out, "%d\n", UDMABUF_IOCTL_VERSION);
+}
+static DEVICE_ATTR_RO(ioctl_version);
+
+static ssize_t debug_vma_show(struct device *dev, struct device_attribute *attr,
+			      char *out)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+
+	return sysfs_emit(out, "%d\n", READ_ONCE(buf->debug_vma));
+}
+
+static ssize_t debug_vma_store(struct device *dev, struct device_attribute *attr,
+			       const char *text, size_t count)
+{
+	struct udmabuf *buf = dev_get_drvdata(dev);
+	u64 value;
+	int err = udmabuf_parse_attr(text, 3, &value);
+
+	if (err)
+		return err;
+	mutex_lock(&buf->lock);
+	WRITE_ONCE(buf->debug_vma, value);
+	mutex_unlock(&buf->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(debug_vma);
+
+static struct attribute *udmabuf_attrs[] = {
+	&dev_attr_driver_version.attr,
+	&dev_attr_size.attr,
+	&dev_attr_phys_addr.attr,
+	&dev_attr_sync_mode.attr,
+	&dev_attr_sync_offset.attr,
+	&dev_attr_sync_size.attr,
+	&dev_attr_sync_direction.attr,
+	&dev_attr_sync_owner.attr,
+	&dev_attr_sync_for_cpu.attr,
+	&dev_attr_sync_for_device.attr,
+	&dev_attr_dma_coherent.attr,
+	&dev_attr_quirk_mmap_mode.attr,
+	&dev_attr_ioctl_version.attr,
+	&dev_attr_debug_vma.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(udmabuf);
+
+static struct class udmabuf_class = {
+	.name = UDMABUF_DRIVER_NAME,
+	.dev_groups = udmabuf_groups,
+};
+
+/* ------------------------------------------------------------------------
+ * Creation and removal: the one path of every buffer
+ */
+
+/**
+ * struct udmabuf_request - what a creator asks for
+ * @name: buffer name
+ * @minor: minor number, or -1 for the first free one
+ * @minor_reserved: @minor was reserved at module load (parameter buffers)
+ * @size: size in bytes
+ * @mmap_mode: UDMABUF_MMAP_*
+ * @sync_mode: initial sync state
+ * @sync_offset: initial sync state
+ * @sync_size: initial sync state
+ * @sync_direction: initial sync state
+ */
+struct udmabuf_request {
+	const char *name;
+	int minor;
+	bool minor_reserved;
+	u64 size;
+	int mmap_mode;
+	int sync_mode;
+	u64 sync_offset;
+	u64 sync_size;
+	int sync_direction;
+};
+
+static void udmabuf_request_init(struct udmabuf_request *req, u64 size)
+{
+	*req = (struct udmabuf_request) {
+		.minor = -1,
+		.size = size,
+		.mmap_mode = quirk_mmap_mode,
+		.sync_mode = UDMABUF_SYNC_NONCACHED,
+		.sync_size = size,
+		.sync_direction = UDMABUF_DIR_BIDIRECTIONAL,
+	};
+}
+
+static const char *udmabuf_iommu_domain_name(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	if (!domain)
+		return "NONE";
+	switch (domain->type) {
+	case IOMMU_DOMAIN_BLOCKED:
+		return "BLOCKED";
+	case IOMMU_DOMAIN_IDENTITY:
+		return "IDENTITY";
+	case IOMMU_DOMAIN_UNMANAGED:
+		return "UNMANAGED";
+	case IOMMU_DOMAIN_DMA:
+	case IOMMU_DOMAIN_DMA_FQ:
+		return "DMA";
+	}
+	return "UNKNOWN";
+}
+
+static void udmabuf_log_info(struct udmabuf *buf)
+{
+	struct device *dev = buf->sysdev;
+	struct device *dma_dev = buf->dma_dev;
+
+	if (!info_enable)
+		return;
+	dev_info(dev, "%-14s = %s\n", "driver version", UDMABUF_VERSION);
+	dev_info(dev, "%-14s = %d\n", "major number", MAJOR(udmabuf_devt));
+	dev_info(dev, "%-14s = %d\n", "minor number", buf->minor);
+	dev_info(dev, "%-14s = %pad\n", "phys address", &buf->dma_addr);
+	dev_info(dev, "%-14s = %zu\n", "buffer size", buf->alloc_size);
+	if (!(info_enable & UDMABUF_INFO_DMA))
+		return;
+	dev_info(dev, "%-14s = %s\n", "dma device", dev_name(dma_dev));
+	dev_info(dev, "%-14s = %s\n", "dma bus",
+		 dma_dev->bus ? dma_dev->bus->name : "");
+	dev_info(dev, "%-14s = %d\n", "dma coherent",
+		 dev_is_dma_coherent(dma_dev));
+	dev_info(dev, "%-14s = 0x%016llx\n", "dma mask", dma_get_mask(dma_dev));
+	dev_info(dev, "%-14s = %s\n", "iommu domain",
+		 udmabuf_iommu_domain_name(dma_dev));
+	dev_info(dev, "%-14s = %d\n", "mmap mode", buf->mmap_mode);
+}
+
+static bool udmabuf_name_taken(const char *name)
+{
+	struct udmabuf *buf;
+	int id;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	idr_for_each_entry(&udmabuf_minors, buf, id)
+		if (!strcmp(buf->name, name))
+			return true;
+	return false;
+}
+
+/*
+ * Give @buf its minor: the requested one (a reservation made at load counts
+ * as free for the parameter buffer it was made for) or the first free one.
+ */
+static int udmabuf_claim_minor(struct udmabuf *buf,
+			       const struct udmabuf_request *req,
+			       struct device *dev)
+{
+	int minor;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	if (req->minor < 0) {
+		minor = idr_alloc(&udmabuf_minors, buf, 0, UDMABUF_MAX_MINORS,
+				  GFP_KERNEL);
+		if (minor == -ENOSPC)
+			dev_err(dev, "%s: all %d minor numbers are in use\n",
+				req->name, UDMABUF_MAX_MINORS);
+		if (minor >= 0)
+			buf->minor = minor;
+		return minor < 0 ? minor : 0;
+	}
+	minor = idr_alloc(&udmabuf_minors, buf, req->minor, req->minor + 1,
+			  GFP_KERNEL);
+	if (minor == -ENOSPC && req->minor_reserved &&
+	    !idr_find(&udmabuf_minors, req->minor)) {
+		idr_replace(&udmabuf_minors, buf, req->minor);
+		minor = req->minor;
+	}
+	if (minor == -ENOSPC) {
+		dev_err(dev, "%s: minor number %d is already in use\n",
+			req->name, req->minor);
+		return -EBUSY;
+	}
+	if (minor >= 0)
+		buf->minor = minor;
+	return minor < 0 ? minor : 0;
+}
+
+/* Checks that need no lock: everything a creator can get wrong by itself. */
+static int udmabuf_check_request(const struct udmabuf_request *req,
+				 struct device *dev)
+{
+	if (!req->name || !*req->name || strchr(req->name, '/')) {
+		dev_err(dev, "invalid buffer name \"%s\": it must be non-empty and contain no '/'\n",
+			req->name ? req->name : "");
+		return -EINVAL;
+	}
+	if (req->size == 0 || req->size > SIZE_MAX - PAGE_SIZE) {
+		dev_err(dev, "%s: invalid size %llu: it must be 1..%zu\n",
+			req->name, req->size, SIZE_MAX - PAGE_SIZE);
+		return -EINVAL;
+	}
+	if (req->minor >= UDMABUF_MAX_MINORS) {
+		dev_err(dev, "%s: invalid minor number %d: it must be 0..%d\n",
+			req->name, req->minor, UDMABUF_MAX_MINORS - 1);
+		return -EINVAL;
+	}
+	if (req->mmap_mode < UDMABUF_MMAP_OFF ||
+	    req->mmap_mode > UDMABUF_MMAP_PAGE) {
+		dev_err(dev, "%s: invalid mmap mode %d: it must be 1..4\n",
+			req->name, req->mmap_mode);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * udmabuf_create() - allocate a buffer and make it visible
+ * @dma_dev: device the memory is allocated for (its DMA mask, coherency, IOMMU)
+ * @parent: parent of the class device
+ * @req: what to create
+ *
+ * Return: the buffer, holding the registration reference, or an ERR_PTR.
+ */
+static struct udmabuf *udmabuf_create(struct device *dma_dev,
+				      struct device *parent,
+				      const struct udmabuf_request *req)
+{
+	struct udmabuf *buf;
+	int err = udmabuf_check_request(req, dma_dev);
+
+	if (err)
+		return ERR_PTR(err);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	buf->name = kstrdup(req->name, GFP_KERNEL);
+	if (!buf->name) {
+		kfree(buf);
+		return ERR_PTR(-ENOMEM);
+	}
+	kref_init(&buf->kref);
+	mutex_init(&buf->lock);
+	buf->dma_dev = get_device(dma_dev);
+	buf->size = req->size;
+	buf->alloc_size = PAGE_ALIGN(req->size);
+	buf->mmap_mode = req->mmap_mode;
+	buf->coherent_alloc = req->mmap_mode == UDMABUF_MMAP_OFF ||
+			      (req->mmap_mode == UDMABUF_MMAP_AUTO &&
+			       dev_is_dma_coherent(dma_dev));
+	buf->sync_mode = req->sync_mode;
+	buf->sync_offset = req->sync_offset;
+	buf->sync_size = req->sync_size;
+	buf->sync_direction = req->sync_direction;
+	buf->sync_owner = UDMABUF_OWNER_CPU;
+
+	mutex_lock(&udmabuf_minors_lock);
+	if (udmabuf_name_taken(req->name)) {
+		dev_err(dma_dev, "%s: a buffer with this name already exists\n",
+			req->name);
+		err = -EEXIST;
+		goto err_unlock;
+	}
+	err = udmabuf_claim_minor(buf, req, dma_dev);
+	if (err)
+		goto err_unlock;
+	err = udmabuf_alloc_memory(buf);
+	if (err)
+		goto err_minor;
+	buf->sysdev = device_create(&udmabuf_class, parent,
+				    MKDEV(MAJOR(udmabuf_devt), buf->minor),
+				    buf, "%s", buf->name);
+	if (IS_ERR(buf->sysdev)) {
+		err = PTR_ERR(buf->sysdev);
+		buf->sysdev = NULL;
+		dev_err(dma_dev, "%s: cannot create the device node: %d\n",
+			buf->name, err);
+		goto err_minor;
+	}
+	mutex_unlock(&udmabuf_minors_lock);
+	udmabuf_log_info(buf);
+	return buf;
+
+err_minor:
+	idr_remove(&udmabuf_minors, buf->minor);
+err_unlock:
+	mutex_unlock(&udmabuf_minors_lock);
+	udmabuf_put(buf);
+	return ERR_PTR(err);
+}
+
+/*
+ * Detach the name and the device node at once; the memory goes with the
+ * last reference.
+ */
+static void udmabuf_destroy(struct udmabuf *buf)
+{
+	mutex_lock(&udmabuf_minors_lock);
+	idr_remove(&udmabuf_minors, buf->minor);
+	device_unregister(buf->sysdev);
+	buf->sysdev = NULL;
+	mutex_unlock(&udmabuf_minors_lock);
+	udmabuf_put(buf);
+}
+
+/* ------------------------------------------------------------------------
+ * Platform driver: device-tree nodes and parameter buffers
+ */
+
+/*
+ * Parameter buffers are platform devices "u-dma-buf.N" that carry this as
+ * platform data, so that module init learns why a probe failed.
+ */
+struct udmabuf_param_pdata {
+	int probe_err;
+};
+
+/* A u32, or a u64 written as two cells. */
+static int udmabuf_read_u64_property(struct device *dev, const char *prop,
+				     u64 *value)
+{
+	u32 value32;
+
+	if (!device_property_read_u64(dev, prop, value))
+		return 0;
+	if (device_property_read_u32(dev, prop, &value32))
+		return -EINVAL;
+	*value = value32;
+	return 0;
+}
+
+static int udmabuf_property_error(struct device *dev, const char *prop,
+				  u64 value, const char *why)
+{
+	dev_err(dev, "invalid property %s = %llu: %s\n", prop, value, why);
+	return -EINVAL;
+}
+
+static int udmabuf_read_sync_properties(struct device *dev,
+					struct udmabuf_request *req)
+{
+	u32 value;
+	u64 value64;
+
+	if (!device_property_read_u32(dev, "sync-mode", &value)) {
+		if (value < UDMABUF_SYNC_NONCACHED ||
+		    value > UDMABUF_SYNC_DMACOHERENT)
+			return udmabuf_property_error(dev, "sync-mode", value,
+						      "it must be 1..3");
+		req->sync_mode = value;
+	}
+	if (device_property_read_bool(dev, "sync-always"))
+		req->sync_mode |= UDMABUF_SYNC_ALWAYS;
+	if (!device_property_read_u32(dev, "sync-direction", &value)) {
+		if (value > UDMABUF_DIR_FROM_DEVICE)
+			return udmabuf_property_error(dev, "sync-direction",
+						      value, "it must be 0..2");
+		req->sync_direction = value;
+	}
+	if (device_property_present(dev, "sync-offset")) {
+		if (udmabuf_read_u64_property(dev, "sync-offset", &value64) ||
+		    value64 >= req->size)
+			return udmabuf_property_error(dev, "sync-offset", value64,
+						      "it must be less than size");
+		req->sync_offset = value64;
+	}
+	req->sync_size = req->size - req->sync_offset;
+	if (device_property_present(dev, "sync-size")) {
+		if (udmabuf_read_u64_property(dev, "sync-size", &value64) ||
+		    value64 > req->size - req->sync_offset)
+			return udmabuf_property_error(dev, "sync-size", value64,
+						      "sync-offset + sync-size must not exceed size");
+		req->sync_size = value64;
+	}
+	return 0;
+}
+
+static int udmabuf_read_dma_mask_property(struct device *dev)
+{
+	u32 bits;
+	int err;
+
+	if (device_property_read_u32(dev, "dma-mask", &bits))
+		return 0;
+	if (bits < UDMABUF_DMA_MASK_MIN || bits > UDMABUF_DMA_MASK_MAX)
+		return udmabuf_property_error(dev, "dma-mask", bits,
+					      "it must be 12..64");
+	err = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(bits));
+	if (err)
+		dev_err(dev, "dma-mask = %u is not supported by this platform: %d\n",
+			bits, err);
+	return err;
+}
+
+/*
+ * Properties of a device-tree node, or the software-node properties of a
+ * parameter buffer: both are read the same way.
+ */
+static int udmabuf_read_properties(struct device *dev,
+				   struct udmabuf_request *req, char *name,
+				   size_t name_len)
+{
+	const char *device_name;
+	u32 minor;
+	u64 size;
+
+	if (udmabuf_read_u64_property(dev, "size", &size)) {
+		dev_err(dev, "the size property is missing or not a number\n");
+		return -EINVAL;
+	}
+	if (!size)
+		return udmabuf_property_error(dev, "size", size,
+					      "a buffer cannot be empty");
+	udmabuf_request_init(req, size);
+
+	if (!device_property_read_u32(dev, "minor-number", &minor)) {
+		if (minor >= UDMABUF_MAX_MINORS)
+			return udmabuf_property_error(dev, "minor-number", minor,
+						      "it must be 0..255");
+		req->minor = minor;
+	}
+	if (!device_property_read_string(dev, "device-name", &device_name)) {
+		if (strscpy(name, device_name, name_len) < 0) {
+			dev_err(dev, "invalid property device-name = \"%s\": longer than %zu characters\n",
+				device_name, name_len - 1);
+			return -EINVAL;
+		}
+	} else if (req->minor >= 0) {
+		snprintf(name, name_len, "udmabuf%d", req->minor);
+	} else {
+		strscpy(name, dev_name(dev), name_len);
+	}
+	req->name = name;
+
+	/* The last one present wins, in this order: page > auto > off > on. */
+	if (device_property_read_bool(dev, "quirk-mmap-on"))
+		req->mmap_mode = UDMABUF_MMAP_ON;
+	if (device_property_read_bool(dev, "quirk-mmap-off"))
+		req->mmap_mode = UDMABUF_MMAP_OFF;
+	if (device_property_read_bool(dev, "quirk-mmap-auto"))
+		req->mmap_mode = UDMABUF_MMAP_AUTO;
+	if (device_property_read_bool(dev, "quirk-mmap-page"))
+		req->mmap_mode = UDMABUF_MMAP_PAGE;
+
+	return udmabuf_read_sync_properties(dev, req);
+}
+
+static int udmabuf_platform_probe(struct platform_device *pdev)
+{
+	struct udmabuf_param_pdata *pdata = dev_get_platdata(&pdev->dev);
+	struct device *dev = &pdev->dev;
+	struct udmabuf_request req;
+	struct udmabuf *buf;
+	char name[64];
+	int err;
+
+	err = udmabuf_read_properties(dev, &req, name, sizeof(name));
+	if (!err)
+		err = udmabuf_read_dma_mask_property(dev);
+	if (!err) {
+		req.minor_reserved = !!pdata;
+		buf = udmabuf_create(dev, dev, &req);
+		err = PTR_ERR_OR_ZERO(buf);
+	}
+	if (pdata)
+		pdata->probe_err = err;
+	if (err)
+		return err;
+	platform_set_drvdata(pdev, buf);
+	if (info_enable)
+		dev_info(dev, "driver installed.\n");
+	return 0;
+}
+
+static void udmabuf_platform_remove(struct platform_device *pdev)
+{
+	udmabuf_destroy(platform_get_drvdata(pdev));
+	if (info_enable)
+		dev_info(&pdev->dev, "driver removed.\n");
+}
+
+static const struct of_device_id udmabuf_of_match[] = {
+	{ .compatible = "ikwzm,u-dma-buf" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, udmabuf_of_match);
+
+static struct platform_driver udmabuf_platform_driver = {
+	.probe = udmabuf_platform_probe,
+	.remove = udmabuf_compat_platform_remove,
+	.driver = {
+		.name = UDMABUF_DRIVER_NAME,
+		.of_match_table = udmabuf_of_match,
+		.probe_type = PROBE_FORCE_SYNCHRONOUS,
+	},
+};
+
+static struct platform_device *udmabuf_param_pdevs[UDMABUF_PARAM_BUFFERS];
+
+/* Keep minors N of the udmabufN parameters from device-tree nodes. */
+static int udmabuf_reserve_param_minors(void)
+{
+	int i, minor;
+
+	for (i = 0; i < UDMABUF_PARAM_BUFFERS; i++) {
+		if (!udmabuf_param_sizes[i])
+			continue;
+		mutex_lock(&udmabuf_minors_lock);
+		minor = idr_alloc(&udmabuf_minors, NULL, i, i + 1, GFP_KERNEL);
+		mutex_unlock(&udmabuf_minors_lock);
+		if (minor < 0)
+			return minor;
+	}
+	return 0;
+}
+
+static int udmabuf_create_param_buffer(int index)
+{
+	const struct property_entry props[] = {
+		PROPERTY_ENTRY_U64("size", udmabuf_param_sizes[index]),
+		PROPERTY_ENTRY_U32("minor-number", index),
+		{ }
+	};
+	struct udmabuf_param_pdata pdata = { .probe_err = -ENODEV };
+	struct platform_device_info info = {
+		.name = UDMABUF_DRIVER_NAME,
+		.id = index,
+		.data = &pdata,
+		.size_data = sizeof(pdata),
+		.dma_mask = DMA_BIT_MASK(dma_mask_bit),
+		.properties = props,
+	};
+	struct udmabuf_param_pdata *result;
+	struct platform_device *pdev;
+	int err;
+
+	pdev = platform_device_register_full(&info);
+	if (IS_ERR(pdev)) {
+		pr_err("u-dma-buf: udmabuf%d: cannot register its platform device: %ld\n",
+		       index, PTR_ERR(pdev));
+		return PTR_ERR(pdev);
+	}
+	result = dev_get_platdata(&pdev->dev);
+	err = result->probe_err;
+	if (err) {
+		pr_err("u-dma-buf: udmabuf%d=%llu failed (%d), module not loaded\n",
+		       index, udmabuf_param_sizes[index], err);
+		platform_device_unregister(pdev);
+		return err;
+	}
+	udmabuf_param_pdevs[index] = pdev;
+	return 0;
+}
+
+static void udmabuf_remove_param_buffers(void)
+{
+	int i;
+
+	for (i = UDMABUF_PARAM_BUFFERS - 1; i >= 0; i--) {
+		platform_device_unregister(udmabuf_param_pdevs[i]);
+		udmabuf_param_pdevs[i] = NULL;
+	}
+}
+
+static int udmabuf_create_param_buffers(void)
+{
+	int i, err;
+
+	for (i = 0; i < UDMABUF_PARAM_BUFFERS; i++) {
+		if (!udmabuf_param_sizes[i])
+			continue;
+		err = udmabuf_create_param_buffer(i);
+		if (err) {
+			udmabuf_remove_param_buffers();
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Module init and exit
+ */
+
+static int udmabuf_check_params(void)
+{
+	if (dma_mask_bit < UDMABUF_DMA_MASK_MIN ||
+	    dma_mask_bit > UDMABUF_DMA_MASK_MAX) {
+		pr_err("u-dma-buf: dma_mask_bit=%d is invalid: it must be %d..%d\n",
+		       dma_mask_bit, UDMABUF_DMA_MASK_MIN, UDMABUF_DMA_MASK_MAX);
+		return -EINVAL;
+	}
+	if (quirk_mmap_mode < UDMABUF_MMAP_OFF ||
+	    quirk_mmap_mode > UDMABUF_MMAP_PAGE) {
+		pr_err("u-dma-buf: quirk_mmap_mode=%d is invalid: it must be 1 (off), 2 (on), 3 (auto) or 4 (page)\n",
+		       quirk_mmap_mode);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init udmabuf_init(void)
+{
+	int err = udmabuf_check_params();
+
+	if (err)
+		return err;
+	err = alloc_chrdev_region(&udmabuf_devt, 0, UDMABUF_MAX_MINORS,
+				  UDMABUF_DRIVER_NAME);
+	if (err) {
+		pr_err("u-dma-buf: cannot allocate %d minor numbers: %d\n",
+		       UDMABUF_MAX_MINORS, err);
+		return err;
+	}
+	cdev_init(&udmabuf_cdev, &udmabuf_fops);
+	err = cdev_add(&udmabuf_cdev, udmabuf_devt, UDMABUF_MAX_MINORS);
+	if (err) {
+		pr_err("u-dma-buf: cannot add the character device: %d\n", err);
+		goto err_region;
+	}
+	err = class_register(&udmabuf_class);
+	if (err) {
+		pr_err("u-dma-buf: cannot register class %s: %d\n",
+		       UDMABUF_DRIVER_NAME, err);
+		goto err_cdev;
+	}
+	err = udmabuf_reserve_param_minors();
+	if (err)
+		goto err_class;
+	err = platform_driver_register(&udmabuf_platform_driver);
+	if (err) {
+		pr_err("u-dma-buf: cannot register the platform driver: %d\n",
+		       err);
+		goto err_class;
+	}
+	err = udmabuf_create_param_buffers();
+	if (err)
+		goto err_driver;
+	if (info_enable & UDMABUF_INFO_CONFIG)
+		pr_info("u-dma-buf: version %s, %d minors, quirk_mmap_mode=%d, dma_mask_bit=%d, CMA=%d, OF=%d\n",
+			UDMABUF_VERSION, UDMABUF_MAX_MINORS, quirk_mmap_mode,
+			dma_mask_bit, IS_ENABLED(CONFIG_DMA_CMA),
+			IS_ENABLED(CONFIG_OF));
+	return 0;
+
+err_driver:
+	platform_driver_unregister(&udmabuf_platform_driver);
+err_class:
+	class_unregister(&udmabuf_class);
+err_cdev:
+	cdev_del(&udmabuf_cdev);
+err_region:
+	unregister_chrdev_region(udmabuf_devt, UDMABUF_MAX_MINORS);
+	idr_destroy(&udmabuf_minors);
+	return err;
+}
+
+static void __exit udmabuf_exit(void)
+{
+	udmabuf_remove_param_buffers();
+	platform_driver_unregister(&udmabuf_platform_driver);
+	class_unregister(&udmabuf_class);
+	cdev_del(&udmabuf_cdev);
+	unregister_chrdev_region(udmabuf_devt, UDMABUF_MAX_MINORS);
+	idr_destroy(&udmabuf_minors);
+}
+
+module_init(udmabuf_init);
+module_exit(udmabuf_exit);
+
+MODULE_DESCRIPTION("Physically contiguous DMA buffers for user-space drivers");
+MODULE_AUTHOR("u-dma-buf developers");
+MODULE_LICENSE("Dual BSD/GPL");
+MODULE_VERSION(UDMABUF_VERSION);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * compat.h - the places where the kernels u-dma-buf builds against differ.
+ * Where the kernels u-dma-buf builds against differ.
  *
  * u-dma-buf.c is written for the current kernel API; each helper here gives
  * older kernels (6.1 on) the same shape and names the kernel that changed.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * u-dma-buf.c - physically contiguous DMA buffers for user-space drivers
+ * Physically contiguous DMA buffers for user-space drivers
  */
 
 #include <linux/cdev.h>

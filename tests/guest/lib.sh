@@ -1,0 +1,130 @@
+# Shell helpers shared by the guest suites (sourced, POSIX sh / busybox ash).
+# Contract: tests/README.md. Each suite starts with the module unloaded and
+# calls `finish` at the end, which unloads it.
+
+BIN=${BIN:-/t/bin}
+MOD=${MOD:-/t/u-dma-buf.ko}
+ARCH=${ARCH:-unknown}
+KVER=${KVER:-unknown}
+PYROOT=${PYROOT:-}
+MODNAME=u_dma_buf
+CLASS=/sys/class/u-dma-buf
+
+# --- TAP ---------------------------------------------------------------
+
+ok() { echo "ok - $*"; }
+# not_ok WHAT DIAG...   each DIAG becomes one "# " line
+not_ok() {
+	echo "not ok - $1"
+	shift
+	for l in "$@"; do
+		printf '%s\n' "$l" | sed 's/^/# /'
+	done
+}
+skip() { echo "ok - $1 # SKIP $2"; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+
+# check WHAT EXPECTED GOT
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected $2 got $3"; fi
+}
+# check_match WHAT REGEX GOT  (extended regex, whole value)
+check_match() {
+	if printf '%s\n' "$3" | grep -Eqx -e "$2"; then ok "$1"; else not_ok "$1" "expected /$2/ got '$3'"; fi
+}
+# check_true WHAT DIAG CMD...  passes when CMD succeeds
+check_true() {
+	_w=$1 _d=$2
+	shift 2
+	if "$@"; then ok "$_w"; else not_ok "$_w" "$_d"; fi
+}
+
+# run_tap PROG ARGS...: runs a C test program that prints TAP itself; a crash or
+# a non-zero exit is one more failure.
+run_tap() {
+	"$@"
+	_st=$?
+	[ $_st -eq 0 ] || not_ok "$(basename "$1") ${2:-} ran to the end" "expected exit status 0 got $_st"
+	return 0
+}
+
+# --- module ------------------------------------------------------------
+
+loaded() { grep -q "^$MODNAME " /proc/modules; }
+
+# load PARAMS...: finit_module through modctl; sets LOAD to OK or the errno name.
+load() {
+	LOAD=$("$BIN/modctl" load "$MOD" "$@")
+	[ "$LOAD" = OK ]
+}
+
+# unload: delete_module; sets UNLOAD to OK or the errno name.
+unload() {
+	UNLOAD=$("$BIN/modctl" unload $MODNAME)
+	[ "$UNLOAD" = OK ]
+}
+
+# must_load WHAT PARAMS...: a test that the load works; returns its status.
+must_load() {
+	_w=$1
+	shift
+	if load "$@"; then ok "$_w"; return 0; fi
+	not_ok "$_w" "expected insmod $* to succeed got $LOAD" "log: $(klog_since "$KSEQ" | tail -n 5)"
+	return 1
+}
+
+# must_unload WHAT
+must_unload() {
+	if unload; then ok "$1"; return 0; fi
+	not_ok "$1" "expected rmmod to succeed got $UNLOAD"
+	return 1
+}
+
+# Unloads the module if a test left it loaded (quietly; the harness also checks).
+cleanup() {
+	loaded || return 0
+	unload || not_ok "cleanup: rmmod $MODNAME" "expected OK got $UNLOAD"
+}
+
+finish() {
+	cleanup
+	exit 0
+}
+
+# --- kernel log ---------------------------------------------------------
+
+# kmark: remember the newest kernel log record; klog lists the newer ones.
+kmark() { KSEQ=$("$BIN/kmsg" seq); }
+klog_since() { "$BIN/kmsg" since "$1"; }
+klog() { klog_since "$KSEQ"; }
+# Lines the module printed (its dev_* prefix is "u-dma-buf ", pr_* "u-dma-buf:").
+klog_mod() { klog | grep -E '^u-dma-buf[ :]' || true; }
+# Anything that makes the boot fail, or a page-allocator complaint.
+klog_bad() {
+	klog | grep -E 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|kmemleak|page allocation failure|lockdep' || true
+}
+# check_log_clean WHAT
+check_log_clean() {
+	_b=$(klog_bad)
+	if [ -z "$_b" ]; then ok "$1"; else not_ok "$1" "expected no warning in the kernel log got:" "$_b"; fi
+}
+
+# --- sysfs / device -----------------------------------------------------
+
+attr() { cat "$CLASS/$1/$2" 2>/dev/null; }
+# attr_raw DEV ATTR: the exact bytes, newline shown as \n
+attr_raw() { od -An -c "$CLASS/$1/$2" 2>/dev/null | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
+# wr DEV ATTR TEXT [nl]: one write(); prints OK or the errno name
+wr() { "$BIN/ut" wr "$CLASS/$1/$2" "$3" ${4:+"$4"}; }
+
+meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+
+# Parameter buffers: DMA-coherent on amd64, not on arm64 (virt, no dma-coherent).
+# shellcheck disable=SC2034
+case $ARCH in
+arm64) EXPECT_COHERENT=0 ;;
+amd64) EXPECT_COHERENT=1 ;;
+*) EXPECT_COHERENT=unknown ;;
+esac
+
+kmark

@@ -36,7 +36,6 @@ install: modules_install
 
 modules_install: modules
 	$(MAKE) $(KBUILD_ARGS) modules_install
-	@if [ -z "$(INSTALL_MOD_PATH)" ]; then depmod -a $$(basename $$(dirname $(realpath $(KERNEL_SRC)))) 2>/dev/null || true; fi
 
 clean:
 	$(MAKE) $(KBUILD_ARGS) clean

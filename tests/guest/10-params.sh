@@ -1,6 +1,7 @@
 #!/bin/sh
 # 10-params: module parameters and the kernel log they produce.
 # INTERFACE.md §1 (names, node mode), §2 (parameters), §11 (log), §12.9, §13.2, §13.8, §13.11.
+# shellcheck source=tests/guest/lib.sh
 . "${0%/*}/lib.sh"
 
 # node_check NAME MINOR: class device, minor number, /dev node, mode and owner.

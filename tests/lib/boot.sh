@@ -1,0 +1,60 @@
+# Booting a guest in QEMU.
+# shellcheck shell=bash
+
+QEMU_MEMORY=1G
+# A DMA master for the tests; the default 28-bit mask cannot reach arm64 RAM (at 1 GiB).
+QEMU_DMA_MASTER=(-device "edu,dma_mask=0xffffffff")
+KERNEL_ARGS="panic=-1 quiet log_buf_len=8M"
+
+# qemu_command ARCH KERNEL INITRD PYROOT_DIR ACCEL: the QEMU command line, one word a line.
+qemu_command() {
+	local arch=$1 kernel=$2 initrd=$3 pyroot=$4 accel=$5 word
+	local words=()
+	case $arch in
+	amd64)
+		words=(qemu-system-x86_64 -accel "$accel")
+		[[ $accel == kvm ]] && words+=(-cpu host)
+		words+=(-append "console=ttyS0 $KERNEL_ARGS")
+		;;
+	arm64)
+		words=(qemu-system-aarch64 -M virt -cpu cortex-a53 -accel tcg
+			-append "console=ttyAMA0 cma=128M $KERNEL_ARGS")
+		;;
+	esac
+	words+=(-m "$QEMU_MEMORY" -smp 1 -nographic -no-reboot -nic none "${QEMU_DMA_MASTER[@]}"
+		-kernel "$kernel" -initrd "$initrd")
+	if [[ -n $pyroot ]]; then
+		words+=(-virtfs "local,path=$pyroot,mount_tag=pyroot,security_model=none,readonly=on,multidevs=remap")
+	fi
+	for word in "${words[@]}"; do
+		printf '%s\n' "$word"
+	done
+}
+
+# boot_guest LOG TIME_LIMIT QEMU_WORDS...: runs QEMU with the serial console in LOG, and
+# sets BOOT_RC (124 when the time limit ended it) and BOOT_SECONDS.
+# shellcheck disable=SC2034
+boot_guest() {
+	local log=$1 limit=$2 start
+	shift 2
+	start=$(now)
+	echo "${*@Q}" >"$log.cmd"
+	set +e
+	timeout -k 10 "$limit" "$@" </dev/null >"$log" 2>&1 &
+	BOOT_PID=$!
+	wait "$BOOT_PID"
+	BOOT_RC=$?
+	set -e
+	BOOT_PID=
+	BOOT_SECONDS=$(seconds_since "$start")
+}
+
+# stop_boot: ends a running boot (the job was interrupted).
+stop_boot() {
+	[[ -z ${BOOT_PID:-} ]] || kill -TERM "$BOOT_PID" 2>/dev/null || true
+}
+
+# kvm_usable: /dev/kvm exists and can be opened.
+kvm_usable() {
+	[[ -c /dev/kvm ]] && { : <>/dev/kvm; } 2>/dev/null
+}

@@ -1,0 +1,117 @@
+# Reading a guest's serial log: the suites' TAP lines and markers (tests/README.md), the
+# kernel log, and how the boot ended.
+# shellcheck shell=bash
+
+KERNEL_REPORTS='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|kmemleak|possible circular locking|lockdep|INFO: task .* blocked|general protection|Unable to handle kernel'
+
+# clean_serial_log LOG OUT: the log as text lines, without CR and terminal escapes.
+clean_serial_log() {
+	tr -d '\r' <"$1" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' >"$2"
+}
+
+# record_tap_line SUITE LINE: one `ok`/`not ok` line of a suite.
+record_tap_line() {
+	local suite=$1 line=$2 status=pass text
+	if [[ $line == "not ok"* ]]; then
+		status=fail
+		text=${line#not ok}
+	else
+		text=${line#ok}
+	fi
+	[[ $text =~ ^[[:space:]]*([0-9]+[[:space:]]*)?(-[[:space:]]*)?(.*)$ ]]
+	text=${suite:+$suite: }${BASH_REMATCH[3]}
+	if [[ $status == pass && $text =~ ^(.*[^[:space:]])[[:space:]]+#[[:space:]]*[Ss][Kk][Ii][Pp]([[:space:]]+(.*))?$ ]]; then
+		test_skip "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]}"
+	else
+		record "$status" "$text"
+	fi
+}
+
+# collect_suite_results LOG SUITE...: records every TAP line of the suites, a failure for
+# a suite that exited non-zero, did not finish or did not start, and shows the diagnostics
+# that follow a failed test.
+collect_suite_results() {
+	local log=$1 line suite="" name rc show_diag=0 in_kernel_log=0
+	shift
+	local -A began=() ended=()
+	while IFS= read -r line; do
+		case $line in
+		KERNEL-LOG-BEGIN) in_kernel_log=1 ;;
+		KERNEL-LOG-END) in_kernel_log=0 ;;
+		esac
+		((in_kernel_log == 0)) || continue
+		case $line in
+		"SUITE-BEGIN "*)
+			suite=${line#SUITE-BEGIN }
+			began[$suite]=1
+			show_diag=0
+			;;
+		"SUITE-END "*)
+			read -r _ name rc <<<"$line"
+			ended[$name]=$rc
+			[[ $rc == 0 ]] || test_fail "$name: suite exited with status $rc"
+			suite=""
+			show_diag=0
+			;;
+		"ok" | "ok "* | "not ok" | "not ok "*)
+			record_tap_line "$suite" "$line"
+			show_diag=0
+			[[ $line != "not ok"* ]] || show_diag=1
+			;;
+		"#"*)
+			((show_diag == 0)) || echo "#   ${line#\#}"
+			;;
+		esac
+	done <"$log"
+	for name in "$@"; do
+		if [[ -z ${began[$name]:-} ]]; then
+			test_fail "$name: suite did not start (the guest stopped before it; see the serial log)"
+		elif [[ -z ${ended[$name]:-} ]]; then
+			test_fail "$name: suite did not finish (time-out or guest crash; see the serial log)"
+		fi
+	done
+}
+
+# kernel_reports FILE: the lines of FILE that match KERNEL_REPORTS, each with the suite that
+# was running (from the harness's markers in the kernel log).
+kernel_reports() {
+	awk -v pattern="$KERNEL_REPORTS" '
+		/harness: suite .* begins/ { sub(/.*harness: suite /, ""); sub(/ begins.*/, ""); suite = $0; next }
+		/harness: suite .* ended/ { suite = ""; next }
+		$0 ~ pattern { print (suite == "" ? "[boot] " : "[" suite "] ") $0 }' "$1"
+}
+
+# check_kernel_log LOG: one test: the kernel log printed at the end has no report.
+check_kernel_log() {
+	local log=$1 section=$1.kernel reports
+	local what="kernel log has no BUG, WARNING, Oops, lockdep, sanitizer or hung-task report"
+	sed -n '/^KERNEL-LOG-BEGIN$/,/^KERNEL-LOG-END$/p' "$log" >"$section"
+	if ! grep -qx KERNEL-LOG-END "$section"; then
+		test_fail "$what (the guest never printed its kernel log)"
+		kernel_reports "$log" | head -n 40 | diag_lines
+		return 0
+	fi
+	reports=$(kernel_reports "$section")
+	if [[ -z $reports ]]; then
+		test_pass "$what"
+	else
+		test_fail "$what"
+		head -n 40 <<<"$reports" | diag_lines
+	fi
+}
+
+# check_boot_end LOG RC LIMIT: one test: QEMU ended by itself after /init finished.
+check_boot_end() {
+	local log=$1 rc=$2 limit=$3 what="guest ran every suite and powered off"
+	if ((rc == 124)); then
+		test_fail "$what (QEMU still running after $limit s; killed)"
+	elif ((rc != 0)); then
+		test_fail "$what (QEMU exit status $rc)"
+	elif ! grep -q '^HARNESS-DONE' "$log"; then
+		test_fail "$what (the guest stopped before /init's end)"
+	else
+		test_pass "$what"
+		return 0
+	fi
+	tail -n 25 "$log" | diag_lines
+}

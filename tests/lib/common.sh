@@ -1,0 +1,167 @@
+# Shared helpers of the host-side test harness: paths, messages, test results, steps,
+# host packages.  Sourced by tests/run and tests/demo, never run on its own.
+# shellcheck shell=bash
+
+shopt -s inherit_errexit
+HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_TOP=$(cd "$HARNESS_LIB/../.." && pwd)
+CACHE_DIR=${U_DMA_BUF_CACHE:-$HOME/.cache/u-dma-buf-test}
+# The module sources and the guest suites under test; the overrides let the harness be
+# developed against a stand-in module or suite kept outside the repo.
+MODULE_SRC=${U_DMA_BUF_SRC:-$REPO_TOP}
+# shellcheck disable=SC2034
+GUEST_DIR=${U_DMA_BUF_GUEST_DIR:-$REPO_TOP/tests/guest}
+
+# Everything the harness runs on the host.  gcc-12-multilib, never gcc-multilib: the
+# gcc-multilib meta package conflicts with the arm64 cross compiler.
+# shellcheck disable=SC2034
+HOST_PACKAGES=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils pciutils
+	device-tree-compiler dwarves make gcc-12 gcc-12-aarch64-linux-gnu libc6-dev-arm64-cross
+	gcc-12-multilib python3-numpy mmdebstrap sparse perl dkms)
+
+APT_OPTIONS=(-o DPkg::Lock::Timeout=600 -o APT::Get::Assume-Yes=true)
+
+# Set by each job: the prefix of its test lines and the file its results go to.
+JOB_LABEL=${JOB_LABEL:-}
+RESULTS_FILE=${RESULTS_FILE:-/dev/null}
+JOB_LOG=${JOB_LOG:-/dev/null}
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+now() {
+	date +%s.%N
+}
+
+# seconds_since START: wall time since START (from now), one decimal.
+seconds_since() {
+	awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }'
+}
+
+# note TEXT: a diagnostic line of the current job.
+note() {
+	echo "# ${JOB_LABEL:+$JOB_LABEL: }$*"
+}
+
+# diag_lines: indent stdin as TAP diagnostics.
+diag_lines() {
+	sed 's/^/#   /'
+}
+
+# record STATUS TEXT: one test result.  STATUS is pass, fail or skip.
+record() {
+	local status=$1 text=${JOB_LABEL:+$JOB_LABEL: }$2
+	case $status in
+	pass) echo "ok - $text" ;;
+	fail) echo "not ok - $text" ;;
+	skip) echo "ok - $text" ;;
+	*) die "record: unknown status $status" ;;
+	esac
+	printf '%s\t%s\n' "$status" "$text" >>"$RESULTS_FILE"
+}
+
+test_pass() { record pass "$1"; }
+test_fail() { record fail "$1"; }
+# test_skip TEXT WHY
+test_skip() { record skip "$1 # SKIP $2"; }
+
+# step FUNCTION ARGS...: runs FUNCTION in a subshell with errexit, its output appended to
+# the job log, and sets STEP_RC.  Call it as a plain command (not after if, ||, &&, !):
+# bash ignores errexit inside anything called in such a context.
+step() {
+	set +e
+	(
+		set -e
+		"$@"
+	) >>"$JOB_LOG" 2>&1
+	STEP_RC=$?
+	set -e
+}
+
+# step_failed WHAT: records WHAT as a failed test with the end of the job log when the
+# last step failed; its status tells the caller whether to stop.
+step_failed() {
+	((STEP_RC)) || return 1
+	test_fail "$1 (exit status $STEP_RC; log: $JOB_LOG)"
+	tail -n 20 "$JOB_LOG" | diag_lines
+	return 0
+}
+
+# with_lock NAME COMMAND...: runs COMMAND while holding the harness lock NAME, so that
+# parallel jobs (and parallel runs) do not download or extract the same thing twice.
+with_lock() {
+	local name=$1
+	shift
+	mkdir -p "$CACHE_DIR/locks"
+	(
+		flock 9
+		"$@"
+	) 9>"$CACHE_DIR/locks/$name.lock"
+}
+
+require_root() {
+	[[ $(id -u) == 0 ]] || die "run as root: the harness installs Debian packages and runs dpkg -x"
+}
+
+# host_setup PACKAGE...: adds the arm64 architecture, refreshes the package lists once and
+# installs the packages that are missing.  Never removes a package.
+host_setup() {
+	local missing=() pkg
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		dpkg --add-architecture arm64
+	fi
+	echo "# apt-get update"
+	if ! apt-get "${APT_OPTIONS[@]}" update >"$CACHE_DIR/apt-update.log" 2>&1; then
+		echo "# warning: apt-get update failed (see $CACHE_DIR/apt-update.log); using the package lists as they are"
+	fi
+	for pkg in "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'; then
+			missing+=("$pkg")
+		fi
+	done
+	((${#missing[@]})) || return 0
+	echo "# installing: ${missing[*]}"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTIONS[@]}" install --no-install-recommends --no-remove "${missing[@]}" >"$CACHE_DIR/apt-install.log" 2>&1; then
+		tail -n 20 "$CACHE_DIR/apt-install.log" >&2
+		die "apt-get install of ${missing[*]} failed (full output: $CACHE_DIR/apt-install.log). If apt wants to remove gcc-multilib, replace it with gcc-12-multilib, which gives the same gcc -m32 and does not conflict with gcc-12-aarch64-linux-gnu"
+	fi
+}
+
+# apt_download DIR PACKAGE...: apt-get download into DIR, which _apt must own, or apt
+# warns that the download is unsandboxed.
+apt_download() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	chown _apt "$dir"
+	(
+		cd "$dir"
+		with_lock apt apt-get "${APT_OPTIONS[@]}" download "$@"
+	)
+}
+
+# copy_module_sources DEST: the module's build inputs (sources, Makefile, Kbuild,
+# dkms.conf, include/) from MODULE_SRC, without anything built there.
+copy_module_sources() {
+	local dest=$1 path
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	for path in "$MODULE_SRC"/*.c "$MODULE_SRC"/*.h "$MODULE_SRC"/Makefile "$MODULE_SRC"/Kbuild \
+		"$MODULE_SRC"/dkms.conf "$MODULE_SRC"/include; do
+		[[ -e $path ]] && cp -a "$path" "$dest/"
+	done
+	return 0
+}
+
+# guest_arch_of LABEL / kernel_series_of LABEL: amd64-6.12 -> amd64 / 6.12
+guest_arch_of() { echo "${1%%-*}"; }
+kernel_series_of() { echo "${1#*-}"; }
+
+# suite_name FILE: tests/guest/10-params.sh -> params
+suite_name() {
+	local base
+	base=$(basename "$1" .sh)
+	echo "${base#[0-9][0-9]-}"
+}

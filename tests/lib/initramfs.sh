@@ -1,0 +1,87 @@
+# The guest's initramfs: busybox, /init (guest-init.sh), the modules the 9p root needs,
+# and /t as tests/README.md describes it.
+# shellcheck shell=bash
+
+# What PYROOT needs besides what each kernel has built in (research table: virtio and
+# virtio_pci are built in on 6.12, modules on 6.1).
+PYROOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
+
+# module_file MODDIR NAME: the file of module NAME (- and _ are the same in module names).
+module_file() {
+	local moddir=$1 name=$2 file
+	file=$(find "$moddir/kernel" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) -print -quit)
+	[[ -n $file ]] || die "module $name is neither built into the kernel nor in $moddir"
+	echo "$file"
+}
+
+module_builtin() {
+	grep -qE "/(${2//_/[-_]})\.ko\$" "$1/modules.builtin"
+}
+
+# modules_in_load_order MODDIR NAME...: NAME and what it depends on, dependencies first,
+# without the modules that are built in.
+modules_in_load_order() {
+	local moddir=$1 name
+	shift
+	local -A seen=()
+	local order=()
+	add_with_dependencies() {
+		local mod=$1 deps dep
+		[[ -z ${seen[$mod]:-} ]] || return 0
+		seen[$mod]=1
+		module_builtin "$moddir" "$mod" && return 0
+		deps=$(modinfo -F depends "$(module_file "$moddir" "$mod")")
+		for dep in ${deps//,/ }; do
+			add_with_dependencies "$dep"
+		done
+		order+=("$mod")
+	}
+	for name in "$@"; do
+		add_with_dependencies "$name"
+	done
+	printf '%s\n' "${order[@]}"
+}
+
+# unpack_module FILE OUT: busybox insmod reads only uncompressed modules.
+unpack_module() {
+	case $1 in
+	*.ko.xz) xz -dc "$1" >"$2" ;;
+	*.ko.zst) zstd -qdc "$1" >"$2" ;;
+	*.ko.gz) gzip -dc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
+
+# make_initramfs OUT ARCH SERIES RELEASE KO BINDIR PYROOT_TAG SUITE_TIMEOUT SUITE...
+# SUITE is a file name in $GUEST_DIR without .sh; PYROOT_TAG is empty for no PYROOT.
+make_initramfs() {
+	local out=$1 arch=$2 series=$3 krel=$4 ko=$5 bindir=$6 pyroot_tag=$7 suite_timeout=$8
+	shift 8
+	local stage=$out.d moddir name
+	moddir=$(kernel_modules "$arch" "$krel")
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules/harness,t/bin,t/guest}
+	cp "$(busybox_for "$arch")" "$stage/bin/busybox"
+	cp "$HARNESS_LIB/guest-init.sh" "$stage/init"
+	chmod 755 "$stage/init"
+	mknod -m 600 "$stage/dev/console" c 5 1
+	cp "$ko" "$stage/t/u-dma-buf.ko"
+	cp -a "$bindir"/. "$stage/t/bin/"
+	cp -a "$GUEST_DIR"/. "$stage/t/guest/"
+	if [[ -n $pyroot_tag ]]; then
+		modules_in_load_order "$moddir" "${PYROOT_MODULES[@]}" >"$stage/lib/modules/harness/order"
+		while read -r name; do
+			unpack_module "$(module_file "$moddir" "$name")" "$stage/lib/modules/harness/$name.ko"
+		done <"$stage/lib/modules/harness/order"
+	fi
+	cat >"$stage/t/harness.conf" <<-CONF
+		ARCH='$arch'
+		KVER='$series'
+		KREL='$krel'
+		SUITES='$*'
+		SUITE_TIMEOUT='$suite_timeout'
+		PYROOT_TAG='$pyroot_tag'
+	CONF
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out"
+	rm -rf "$stage"
+}

@@ -101,7 +101,7 @@ klog() { klog_since "$KSEQ"; }
 klog_mod() { klog | grep -E '^u-dma-buf[ :]' || true; }
 # Anything that makes the boot fail, or a page-allocator complaint.
 klog_bad() {
-	klog | grep -E 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|kmemleak|page allocation failure|lockdep' || true
+	klog | grep -E 'BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|kmemleak|lockdep|possible circular locking|INFO: task .* blocked|general protection|Unable to handle kernel|page allocation failure' || true
 }
 # check_log_clean WHAT
 check_log_clean() {

@@ -66,17 +66,17 @@ re_quote() { printf '%s\n' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
 # refused WHAT ERRNOS PARAMS...: the load fails with one of ERRNOS (a|b) and
 # leaves nothing behind.
 refused() {
-	_w=$1 _e=$2
+	_rw=$1 _re=$2
 	shift 2
 	if load "$@"; then
-		not_ok "$_w" "expected insmod $* to fail with $_e got OK"
+		not_ok "$_rw" "expected insmod $* to fail with $_re got OK"
 		cleanup
 		return 1
 	fi
-	if printf '%s\n' "$LOAD" | grep -Eqx "$_e" && ! loaded && [ ! -e "$CLASS" ]; then
-		ok "$_w"
+	if printf '%s\n' "$LOAD" | grep -Eqx "$_re" && ! loaded && [ ! -e "$CLASS" ]; then
+		ok "$_rw"
 	else
-		not_ok "$_w" "expected insmod $* to fail with $_e and leave nothing got $LOAD, loaded=$(loaded && echo yes || echo no)"
+		not_ok "$_rw" "expected insmod $* to fail with $_re and leave nothing got $LOAD, loaded=$(loaded && echo yes || echo no)"
 		cleanup
 	fi
 }
@@ -156,24 +156,24 @@ fi
 
 # cannot_alloc WHAT PARAM: insmod fails with ENOMEM and the log says why.
 cannot_alloc() {
-	_w=$1 _p=$2
+	_cw=$1 _cp=$2
 	kmark
-	refused "$_w: insmod fails with ENOMEM, nothing left loaded" ENOMEM "$_p"
+	refused "$_cw: insmod fails with ENOMEM, nothing left loaded" ENOMEM "$_cp"
 	_l=$(klog_mod)
-	_why=$(printf '%s\n' "$_l" | grep -F udmabuf0 |
+	_cwhy=$(printf '%s\n' "$_l" | grep -F udmabuf0 |
 		grep -Ei 'cma|contiguous|too (big|large)|exceed|max|larger|order' || true)
-	if [ -n "$_why" ]; then
-		ok "$_w: the module logs a line naming udmabuf0 and the cause"
+	if [ -n "$_cwhy" ]; then
+		ok "$_cw: the module logs a line naming udmabuf0 and the cause"
 	else
-		not_ok "$_w: the module logs a line naming udmabuf0 and the cause" \
+		not_ok "$_cw: the module logs a line naming udmabuf0 and the cause" \
 			"expected a u-dma-buf line with udmabuf0 and the cause (CMA / too big) got:" "$_l"
 	fi
-	if printf '%s\n' "$_why" | grep -Eqi 'try|hint|use|increase|reduce|smaller|cma=|consider|enable'; then
-		ok "$_w: the line gives a hint"
+	if printf '%s\n' "$_cwhy" | grep -Eqi 'try|hint|use|increase|reduce|smaller|cma=|consider|enable'; then
+		ok "$_cw: the line gives a hint"
 	else
-		not_ok "$_w: the line gives a hint" "expected a hint (try/use/cma=/...) got:" "$_l"
+		not_ok "$_cw: the line gives a hint" "expected a hint (try/use/cma=/...) got:" "$_l"
 	fi
-	check_log_clean "$_w: no WARNING or page allocation failure in the log"
+	check_log_clean "$_cw: no WARNING or page allocation failure in the log"
 }
 
 cma0=$(meminfo CmaFree)

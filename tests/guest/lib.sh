@@ -34,9 +34,9 @@ check_match() {
 }
 # check_true WHAT DIAG CMD...  passes when CMD succeeds
 check_true() {
-	_w=$1 _d=$2
+	_tw=$1 _td=$2
 	shift 2
-	if "$@"; then ok "$_w"; else not_ok "$_w" "$_d"; fi
+	if "$@"; then ok "$_tw"; else not_ok "$_tw" "$_td"; fi
 }
 
 # run_tap PROG ARGS...: runs a C test program that prints TAP itself; a crash or
@@ -66,10 +66,10 @@ unload() {
 
 # must_load WHAT PARAMS...: a test that the load works; returns its status.
 must_load() {
-	_w=$1
+	_mw=$1
 	shift
-	if load "$@"; then ok "$_w"; return 0; fi
-	not_ok "$_w" "expected insmod $* to succeed got $LOAD" "log: $(klog_since "$KSEQ" | tail -n 5)"
+	if load "$@"; then ok "$_mw"; return 0; fi
+	not_ok "$_mw" "expected insmod $* to succeed got $LOAD" "log: $(klog_since "$KSEQ" | tail -n 5)"
 	return 1
 }
 

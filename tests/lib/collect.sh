@@ -4,9 +4,15 @@
 
 KERNEL_REPORTS='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|kmemleak|possible circular locking|lockdep|INFO: task .* blocked|general protection|Unable to handle kernel'
 
-# clean_serial_log LOG OUT: the log as text lines, without CR and terminal escapes.
+# serial_to_text: the serial console (stdin) as text lines, without CR and the firmware's
+# terminal escapes; unbuffered, so that it can show a console as it arrives.
+serial_to_text() {
+	sed -u 's/\r//g; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g'
+}
+
+# clean_serial_log LOG OUT
 clean_serial_log() {
-	tr -d '\r' <"$1" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' >"$2"
+	serial_to_text <"$1" >"$2"
 }
 
 # record_tap_line SUITE LINE: one `ok`/`not ok` line of a suite.

@@ -2,7 +2,7 @@
 # kernel log, and how the boot ended.
 # shellcheck shell=bash
 
-KERNEL_REPORTS='BUG:|WARNING:|Oops|Call Trace|KASAN|UBSAN|kmemleak|possible circular locking|lockdep|INFO: task .* blocked|general protection|Unable to handle kernel'
+KERNEL_REPORTS='BUG:|WARNING:|Oops|Call [Tt]race|Kernel panic|KASAN|UBSAN|kmemleak|possible circular locking|lockdep|INFO: task .* blocked|general protection|Unable to handle kernel'
 
 # serial_to_text: the serial console (stdin) as text lines, without CR and the firmware's
 # terminal escapes; unbuffered, so that it can show a console as it arrives.
@@ -39,7 +39,7 @@ record_tap_line() {
 collect_suite_results() {
 	local log=$1 line suite="" name rc show_diag=0 in_kernel_log=0
 	shift
-	local -A began=() ended=()
+	local -A began=() ended=() killed=()
 	while IFS= read -r line; do
 		case $line in
 		KERNEL-LOG-BEGIN) in_kernel_log=1 ;;
@@ -55,7 +55,11 @@ collect_suite_results() {
 		"SUITE-END "*)
 			read -r _ name rc <<<"$line"
 			ended[$name]=$rc
-			[[ $rc == 0 ]] || test_fail "$name: suite exited with status $rc"
+			if [[ -n ${killed[$name]:-} ]]; then
+				test_fail "$name: suite still running after ${killed[$name]} (its time limit); killed"
+			elif [[ $rc != 0 ]]; then
+				test_fail "$name: suite exited with status $rc"
+			fi
 			suite=""
 			show_diag=0
 			;;
@@ -63,6 +67,11 @@ collect_suite_results() {
 			record_tap_line "$suite" "$line"
 			show_diag=0
 			[[ $line != "not ok"* ]] || show_diag=1
+			;;
+		"# harness: suite "*" still running after "*)
+			name=${line#"# harness: suite "}
+			killed[${name%% *}]=${name#* still running after }
+			killed[${name%% *}]=${killed[${name%% *}]%%;*}
 			;;
 		"#"*)
 			((show_diag == 0)) || echo "#   ${line#\#}"
@@ -119,5 +128,5 @@ check_boot_end() {
 		test_pass "$what"
 		return 0
 	fi
-	tail -n 25 "$log" | diag_lines
+	tail -n 15 "$log" | diag_lines
 }

@@ -1001,7 +1001,19 @@ static struct attribute *udmabuf_attrs[] = {
 	&dev_attr_debug_vma.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(udmabuf);
+
+/* Writable attributes are 0664, so that a udev rule can give a group access. */
+static umode_t udmabuf_attr_is_visible(struct kobject *kobj,
+				       struct attribute *attr, int index)
+{
+	return attr->mode & 0200 ? attr->mode | 0020 : attr->mode;
+}
+
+static const struct attribute_group udmabuf_group = {
+	.attrs = udmabuf_attrs,
+	.is_visible = udmabuf_attr_is_visible,
+};
+__ATTRIBUTE_GROUPS(udmabuf);
 
 static struct class udmabuf_class = {
 	.name = UDMABUF_DRIVER_NAME,

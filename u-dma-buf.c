@@ -17,6 +17,8 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/of.h>
+#include <linux/of_device.h>
+#include <linux/of_reserved_mem.h>
 #include <linux/overflow.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
@@ -188,12 +190,17 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
 
 /**
  * struct udmabuf - one DMA buffer
- * @kref: one reference for the registration, one per open file
+ * @kref: one reference for the registration, one per open file; the memory
+ *	is freed when the last one goes
+ * @dev: the class device (/sys/class/u-dma-buf/<name>, /dev/<name>); unless
+ *	the buffer is bound to another device, also the device the memory is
+ *	allocated for, so that its DMA configuration lives as long as the memory
  * @lock: guards the sync state below it
- * @name: name of /dev/<name> and of the sysfs directory
  * @minor: minor number, index in udmabuf_minors
- * @dma_dev: the device the memory is allocated for (a reference is held)
- * @sysdev: the class device; NULL once the buffer is detached
+ * @dma_dev: the device the memory is allocated for: @dev, or a parent device
+ *	(a reference is held)
+ * @rmem_assigned: @dev has a device-tree memory-region assigned
+ * @rmem_no_map: that region is a no-map pool
  * @size: size user space asked for
  * @alloc_size: @size rounded up to whole pages
  * @mmap_mode: configured quirk_mmap_mode
@@ -212,11 +219,12 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  */
 struct udmabuf {
 	struct kref kref;
+	struct device dev;
 	struct mutex lock;		/* guards the sync state */
-	const char *name;
 	int minor;
 	struct device *dma_dev;
-	struct device *sysdev;
+	bool rmem_assigned;
+	bool rmem_no_map;
 	u64 size;
 	size_t alloc_size;
 	int mmap_mode;
@@ -236,7 +244,8 @@ struct udmabuf {
 
 /* Messages caused by what a user did, not by setup; never flood the log. */
 #define udmabuf_user_err(buf, fmt, ...) \
-	pr_warn_ratelimited("u-dma-buf %s: " fmt, (buf)->name, ##__VA_ARGS__)
+	pr_warn_ratelimited("u-dma-buf %s: " fmt, dev_name(&(buf)->dev), \
+			    ##__VA_ARGS__)
 
 static DEFINE_MUTEX(udmabuf_minors_lock);
 static DEFINE_IDR(udmabuf_minors);
@@ -245,13 +254,27 @@ static struct cdev udmabuf_cdev;
 
 static void udmabuf_free_memory(struct udmabuf *buf);
 
+/*
+ * The last user is gone: free the memory while the DMA configuration it was
+ * allocated with still exists (the driver core frees a device's dma-ranges
+ * map before it calls the device's release), then let go of the devices.
+ */
 static void udmabuf_release(struct kref *kref)
 {
 	struct udmabuf *buf = container_of(kref, struct udmabuf, kref);
 
 	udmabuf_free_memory(buf);
-	put_device(buf->dma_dev);
-	kfree(buf->name);
+	if (buf->rmem_assigned)
+		of_reserved_mem_device_release(&buf->dev);
+	if (buf->dma_dev && buf->dma_dev != &buf->dev)
+		put_device(buf->dma_dev);
+	put_device(&buf->dev);
+}
+
+static void udmabuf_dev_release(struct device *dev)
+{
+	struct udmabuf *buf = container_of(dev, struct udmabuf, dev);
+
 	mutex_destroy(&buf->lock);
 	kfree(buf);
 }
@@ -281,19 +304,20 @@ static bool udmabuf_pages_refcounted(struct page *page, unsigned long count)
 	return true;
 }
 
-static void udmabuf_log_alloc_failure(struct udmabuf *buf, struct device *dev)
+static void udmabuf_log_alloc_failure(struct udmabuf *buf)
 {
+	struct device *dev = &buf->dev;
 	u64 buddy_max = (u64)PAGE_SIZE << UDMABUF_MAX_PAGE_ORDER;
 
 	if (!IS_ENABLED(CONFIG_DMA_CMA) && buf->alloc_size > buddy_max)
-		dev_err(dev, "%s: cannot allocate %llu bytes: no CMA in this kernel, so at most %llu KiB per buffer; use a kernel with CONFIG_DMA_CMA and boot with cma=<size>, or a reserved-memory region\n",
-			buf->name, buf->size, buddy_max >> 10);
+		dev_err(dev, "cannot allocate %llu bytes: no CMA in this kernel, so at most %llu KiB per buffer; use a kernel with CONFIG_DMA_CMA and boot with cma=<size>, or a reserved-memory region\n",
+			buf->size, buddy_max >> 10);
 	else if (buf->alloc_size > buddy_max)
-		dev_err(dev, "%s: cannot allocate %llu bytes: the CMA area is too small or fragmented; boot with a larger cma=<size> or give the buffer a reserved-memory region\n",
-			buf->name, buf->size);
+		dev_err(dev, "cannot allocate %llu bytes: the CMA area is too small or fragmented; boot with a larger cma=<size> or give the buffer a reserved-memory region\n",
+			buf->size);
 	else
-		dev_err(dev, "%s: cannot allocate %llu bytes of DMA memory below the %d-bit DMA mask; free memory, use a smaller buffer or a larger cma=<size>\n",
-			buf->name, buf->size, fls64(dma_get_mask(dev)));
+		dev_err(dev, "cannot allocate %llu bytes of DMA memory below the %d-bit DMA mask; free memory, use a smaller buffer or a larger cma=<size>\n",
+			buf->size, fls64(dma_get_mask(dev)));
 }
 
 /*
@@ -333,7 +357,7 @@ static int udmabuf_alloc_memory(struct udmabuf *buf)
 			dma_free_pages(dev, buf->alloc_size, buf->page,
 				       buf->dma_addr, DMA_BIDIRECTIONAL);
 		buf->page = NULL;
-		udmabuf_log_alloc_failure(buf, dev);
+		udmabuf_log_alloc_failure(buf);
 		return -ENOMEM;
 	}
 	if (buf->page) {
@@ -481,7 +505,7 @@ static void udmabuf_vm_open(struct vm_area_struct *vma)
 
 	if (READ_ONCE(buf->debug_vma) & 1)
 		pr_info("u-dma-buf %s: vma open %lu pages at page offset %lu\n",
-			buf->name, vma_pages(vma), vma->vm_pgoff);
+			dev_name(&buf->dev), vma_pages(vma), vma->vm_pgoff);
 }
 
 static void udmabuf_vm_close(struct vm_area_struct *vma)
@@ -490,7 +514,7 @@ static void udmabuf_vm_close(struct vm_area_struct *vma)
 
 	if (READ_ONCE(buf->debug_vma) & 1)
 		pr_info("u-dma-buf %s: vma close %lu pages at page offset %lu\n",
-			buf->name, vma_pages(vma), vma->vm_pgoff);
+			dev_name(&buf->dev), vma_pages(vma), vma->vm_pgoff);
 }
 
 /* Every page is mapped by mmap() itself; a fault is an access outside. */
@@ -1031,6 +1055,10 @@ static struct class udmabuf_class = {
  * @minor_reserved: @minor was reserved at module load (parameter buffers)
  * @size: size in bytes
  * @mmap_mode: UDMABUF_MMAP_*
+ * @parent: parent of the class device
+ * @of_node: device-tree node whose DMA configuration (dma-ranges,
+ *	dma-coherent) and memory-region the buffer takes, or NULL
+ * @dma_mask_bits: DMA mask width, 0 for what @of_node or the default give
  * @sync_mode: initial sync state
  * @sync_offset: initial sync state
  * @sync_size: initial sync state
@@ -1042,6 +1070,9 @@ struct udmabuf_request {
 	bool minor_reserved;
 	u64 size;
 	int mmap_mode;
+	struct device *parent;
+	struct device_node *of_node;
+	int dma_mask_bits;
 	int sync_mode;
 	u64 sync_offset;
 	u64 sync_size;
@@ -1082,7 +1113,7 @@ static const char *udmabuf_iommu_domain_name(struct device *dev)
 
 static void udmabuf_log_info(struct udmabuf *buf)
 {
-	struct device *dev = buf->sysdev;
+	struct device *dev = &buf->dev;
 	struct device *dma_dev = buf->dma_dev;
 
 	if (!info_enable)
@@ -1096,7 +1127,8 @@ static void udmabuf_log_info(struct udmabuf *buf)
 		return;
 	dev_info(dev, "%-14s = %s\n", "dma device", dev_name(dma_dev));
 	dev_info(dev, "%-14s = %s\n", "dma bus",
-		 dma_dev->bus ? dma_dev->bus->name : "");
+		 dma_dev->bus ? dma_dev->bus->name :
+		 dma_dev->class ? dma_dev->class->name : "");
 	dev_info(dev, "%-14s = %d\n", "dma coherent",
 		 dev_is_dma_coherent(dma_dev));
 	dev_info(dev, "%-14s = 0x%016llx\n", "dma mask", dma_get_mask(dma_dev));
@@ -1112,7 +1144,7 @@ static bool udmabuf_name_taken(const char *name)
 
 	lockdep_assert_held(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if (!strcmp(buf->name, name))
+		if (!strcmp(dev_name(&buf->dev), name))
 			return true;
 	return false;
 }
@@ -1122,8 +1154,7 @@ static bool udmabuf_name_taken(const char *name)
  * as free for the parameter buffer it was made for) or the first free one.
  */
 static int udmabuf_claim_minor(struct udmabuf *buf,
-			       const struct udmabuf_request *req,
-			       struct device *dev)
+			       const struct udmabuf_request *req)
 {
 	int minor;
 
@@ -1132,118 +1163,180 @@ static int udmabuf_claim_minor(struct udmabuf *buf,
 		minor = idr_alloc(&udmabuf_minors, buf, 0, UDMABUF_MAX_MINORS,
 				  GFP_KERNEL);
 		if (minor == -ENOSPC)
-			dev_err(dev, "%s: all %d minor numbers are in use\n",
-				req->name, UDMABUF_MAX_MINORS);
-		if (minor >= 0)
-			buf->minor = minor;
-		return minor < 0 ? minor : 0;
+			pr_err("u-dma-buf %s: all %d minor numbers are in use\n",
+			       req->name, UDMABUF_MAX_MINORS);
+	} else {
+		minor = idr_alloc(&udmabuf_minors, buf, req->minor,
+				  req->minor + 1, GFP_KERNEL);
+		if (minor == -ENOSPC && req->minor_reserved &&
+		    !idr_find(&udmabuf_minors, req->minor)) {
+			idr_replace(&udmabuf_minors, buf, req->minor);
+			minor = req->minor;
+		}
+		if (minor == -ENOSPC) {
+			pr_err("u-dma-buf %s: minor number %d is already in use\n",
+			       req->name, req->minor);
+			return -EBUSY;
+		}
 	}
-	minor = idr_alloc(&udmabuf_minors, buf, req->minor, req->minor + 1,
-			  GFP_KERNEL);
-	if (minor == -ENOSPC && req->minor_reserved &&
-	    !idr_find(&udmabuf_minors, req->minor)) {
-		idr_replace(&udmabuf_minors, buf, req->minor);
-		minor = req->minor;
-	}
-	if (minor == -ENOSPC) {
-		dev_err(dev, "%s: minor number %d is already in use\n",
-			req->name, req->minor);
-		return -EBUSY;
-	}
-	if (minor >= 0)
-		buf->minor = minor;
-	return minor < 0 ? minor : 0;
+	if (minor < 0)
+		return minor;
+	buf->minor = minor;
+	return 0;
 }
 
 /* Checks that need no lock: everything a creator can get wrong by itself. */
-static int udmabuf_check_request(const struct udmabuf_request *req,
-				 struct device *dev)
+static int udmabuf_check_request(const struct udmabuf_request *req)
 {
 	if (!req->name || !*req->name || strchr(req->name, '/')) {
-		dev_err(dev, "invalid buffer name \"%s\": it must be non-empty and contain no '/'\n",
-			req->name ? req->name : "");
+		pr_err("u-dma-buf: invalid buffer name \"%s\": it must be non-empty and contain no '/'\n",
+		       req->name ? req->name : "");
 		return -EINVAL;
 	}
 	if (req->size == 0 || req->size > SIZE_MAX - PAGE_SIZE) {
-		dev_err(dev, "%s: invalid size %llu: it must be 1..%zu\n",
-			req->name, req->size, SIZE_MAX - PAGE_SIZE);
+		pr_err("u-dma-buf %s: invalid size %llu: it must be 1..%zu\n",
+		       req->name, req->size, SIZE_MAX - PAGE_SIZE);
 		return -EINVAL;
 	}
 	if (req->minor >= UDMABUF_MAX_MINORS) {
-		dev_err(dev, "%s: invalid minor number %d: it must be 0..%d\n",
-			req->name, req->minor, UDMABUF_MAX_MINORS - 1);
+		pr_err("u-dma-buf %s: invalid minor number %d: it must be 0..%d\n",
+		       req->name, req->minor, UDMABUF_MAX_MINORS - 1);
 		return -EINVAL;
 	}
 	if (req->mmap_mode < UDMABUF_MMAP_OFF ||
 	    req->mmap_mode > UDMABUF_MMAP_PAGE) {
-		dev_err(dev, "%s: invalid mmap mode %d: it must be 1..4\n",
-			req->name, req->mmap_mode);
+		pr_err("u-dma-buf %s: invalid mmap mode %d: it must be 1..4\n",
+		       req->name, req->mmap_mode);
+		return -EINVAL;
+	}
+	if (req->dma_mask_bits && (req->dma_mask_bits < UDMABUF_DMA_MASK_MIN ||
+				   req->dma_mask_bits > UDMABUF_DMA_MASK_MAX)) {
+		pr_err("u-dma-buf %s: invalid DMA mask width %d: it must be %d..%d\n",
+		       req->name, req->dma_mask_bits, UDMABUF_DMA_MASK_MIN,
+		       UDMABUF_DMA_MASK_MAX);
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/*
+ * memory-region: a "reusable" shared-dma-pool becomes the buffer's CMA area;
+ * a "no-map" pool has no linear mapping, so the buffer is allocated from it
+ * as coherent memory and never cache-synced.
+ */
+static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
+					  struct device_node *np)
+{
+	struct device_node *region = of_parse_phandle(np, "memory-region", 0);
+	int err;
+
+	if (!region)
+		return 0;
+	buf->rmem_no_map = of_property_read_bool(region, "no-map");
+	err = of_reserved_mem_device_init_by_idx(&buf->dev, np, 0);
+	if (err)
+		dev_err(&buf->dev, "cannot use memory-region %pOF: %d; it must be a shared-dma-pool that is reusable (CMA) or no-map, aligned and large enough\n",
+			region, err);
+	else
+		buf->rmem_assigned = true;
+	of_node_put(region);
+	return err;
+}
+
+/*
+ * The buffer's own device gets the DMA configuration: from the device-tree
+ * node if there is one, then the requested mask.  It lives as long as the
+ * memory, so freeing works after the node is unbound, and a re-bound node
+ * gets a device (and reserved-memory assignment) of its own.
+ */
+static int udmabuf_setup_dma(struct udmabuf *buf,
+			     const struct udmabuf_request *req)
+{
+	struct device *dev = &buf->dev;
+	int err;
+
+	buf->dma_dev = dev;
+	dev->coherent_dma_mask = DMA_BIT_MASK(32);
+	dev->dma_mask = &dev->coherent_dma_mask;
+	if (req->of_node) {
+		err = of_dma_configure(dev, req->of_node, true);
+		if (err) {
+			dev_err(dev, "cannot take the DMA configuration of %pOF: %d\n",
+				req->of_node, err);
+			return err;
+		}
+		err = udmabuf_assign_reserved_memory(buf, req->of_node);
+		if (err)
+			return err;
+	}
+	if (!req->dma_mask_bits)
+		return 0;
+	err = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(req->dma_mask_bits));
+	if (err)
+		dev_err(dev, "a %d-bit DMA mask is not supported on this platform: %d\n",
+			req->dma_mask_bits, err);
+	return err;
+}
+
 /**
  * udmabuf_create() - allocate a buffer and make it visible
- * @dma_dev: device the memory is allocated for (its DMA mask, coherency, IOMMU)
- * @parent: parent of the class device
  * @req: what to create
  *
  * Return: the buffer, holding the registration reference, or an ERR_PTR.
  */
-static struct udmabuf *udmabuf_create(struct device *dma_dev,
-				      struct device *parent,
-				      const struct udmabuf_request *req)
+static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 {
 	struct udmabuf *buf;
-	int err = udmabuf_check_request(req, dma_dev);
+	int err = udmabuf_check_request(req);
 
 	if (err)
 		return ERR_PTR(err);
 	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	buf->name = kstrdup(req->name, GFP_KERNEL);
-	if (!buf->name) {
-		kfree(buf);
-		return ERR_PTR(-ENOMEM);
-	}
 	kref_init(&buf->kref);
 	mutex_init(&buf->lock);
-	buf->dma_dev = get_device(dma_dev);
+	device_initialize(&buf->dev);
+	buf->dev.class = &udmabuf_class;
+	buf->dev.parent = req->parent;
+	buf->dev.release = udmabuf_dev_release;
+	dev_set_drvdata(&buf->dev, buf);
 	buf->size = req->size;
 	buf->alloc_size = PAGE_ALIGN(req->size);
 	buf->mmap_mode = req->mmap_mode;
-	buf->coherent_alloc = req->mmap_mode == UDMABUF_MMAP_OFF ||
-			      (req->mmap_mode == UDMABUF_MMAP_AUTO &&
-			       dev_is_dma_coherent(dma_dev));
 	buf->sync_mode = req->sync_mode;
 	buf->sync_offset = req->sync_offset;
 	buf->sync_size = req->sync_size;
 	buf->sync_direction = req->sync_direction;
 	buf->sync_owner = UDMABUF_OWNER_CPU;
+	err = dev_set_name(&buf->dev, "%s", req->name);
+	if (err)
+		goto err_put;
+	err = udmabuf_setup_dma(buf, req);
+	if (err)
+		goto err_put;
+	buf->coherent_alloc = buf->rmem_no_map ||
+			      req->mmap_mode == UDMABUF_MMAP_OFF ||
+			      (req->mmap_mode == UDMABUF_MMAP_AUTO &&
+			       dev_is_dma_coherent(buf->dma_dev));
 
 	mutex_lock(&udmabuf_minors_lock);
 	if (udmabuf_name_taken(req->name)) {
-		dev_err(dma_dev, "%s: a buffer with this name already exists\n",
-			req->name);
+		pr_err("u-dma-buf %s: a buffer with this name already exists\n",
+		       req->name);
 		err = -EEXIST;
 		goto err_unlock;
 	}
-	err = udmabuf_claim_minor(buf, req, dma_dev);
+	err = udmabuf_claim_minor(buf, req);
 	if (err)
 		goto err_unlock;
 	err = udmabuf_alloc_memory(buf);
 	if (err)
 		goto err_minor;
-	buf->sysdev = device_create(&udmabuf_class, parent,
-				    MKDEV(MAJOR(udmabuf_devt), buf->minor),
-				    buf, "%s", buf->name);
-	if (IS_ERR(buf->sysdev)) {
-		err = PTR_ERR(buf->sysdev);
-		buf->sysdev = NULL;
-		dev_err(dma_dev, "%s: cannot create the device node: %d\n",
-			buf->name, err);
+	buf->dev.devt = MKDEV(MAJOR(udmabuf_devt), buf->minor);
+	err = device_add(&buf->dev);
+	if (err) {
+		dev_err(&buf->dev, "cannot add the device: %d\n", err);
 		goto err_minor;
 	}
 	mutex_unlock(&udmabuf_minors_lock);
@@ -1254,6 +1347,7 @@ err_minor:
 	idr_remove(&udmabuf_minors, buf->minor);
 err_unlock:
 	mutex_unlock(&udmabuf_minors_lock);
+err_put:
 	udmabuf_put(buf);
 	return ERR_PTR(err);
 }
@@ -1266,8 +1360,7 @@ static void udmabuf_destroy(struct udmabuf *buf)
 {
 	mutex_lock(&udmabuf_minors_lock);
 	idr_remove(&udmabuf_minors, buf->minor);
-	device_unregister(buf->sysdev);
-	buf->sysdev = NULL;
+	device_del(&buf->dev);
 	mutex_unlock(&udmabuf_minors_lock);
 	udmabuf_put(buf);
 }
@@ -1344,23 +1437,6 @@ static int udmabuf_read_sync_properties(struct device *dev,
 	return 0;
 }
 
-static int udmabuf_read_dma_mask_property(struct device *dev)
-{
-	u32 bits;
-	int err;
-
-	if (device_property_read_u32(dev, "dma-mask", &bits))
-		return 0;
-	if (bits < UDMABUF_DMA_MASK_MIN || bits > UDMABUF_DMA_MASK_MAX)
-		return udmabuf_property_error(dev, "dma-mask", bits,
-					      "it must be 12..64");
-	err = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(bits));
-	if (err)
-		dev_err(dev, "dma-mask = %u is not supported by this platform: %d\n",
-			bits, err);
-	return err;
-}
-
 /*
  * Properties of a device-tree node, or the software-node properties of a
  * parameter buffer: both are read the same way.
@@ -1370,7 +1446,7 @@ static int udmabuf_read_properties(struct device *dev,
 				   size_t name_len)
 {
 	const char *device_name;
-	u32 minor;
+	u32 minor, bits;
 	u64 size;
 
 	if (udmabuf_read_u64_property(dev, "size", &size)) {
@@ -1401,6 +1477,21 @@ static int udmabuf_read_properties(struct device *dev,
 	}
 	req->name = name;
 
+	if (!device_property_read_u32(dev, "dma-mask", &bits)) {
+		if (bits < UDMABUF_DMA_MASK_MIN || bits > UDMABUF_DMA_MASK_MAX)
+			return udmabuf_property_error(dev, "dma-mask", bits,
+						      "it must be 12..64");
+		req->dma_mask_bits = bits;
+	}
+	/*
+	 * A buffer takes the node's DMA configuration onto its own device;
+	 * an IOMMU cannot be taken that way.
+	 */
+	if (device_property_present(dev, "iommus")) {
+		dev_err(dev, "iommus is not supported on a u-dma-buf node: bind the buffer to the device behind the IOMMU instead\n");
+		return -EINVAL;
+	}
+
 	/* The last one present wins, in this order: page > auto > off > on. */
 	if (device_property_read_bool(dev, "quirk-mmap-on"))
 		req->mmap_mode = UDMABUF_MMAP_ON;
@@ -1424,11 +1515,11 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 	int err;
 
 	err = udmabuf_read_properties(dev, &req, name, sizeof(name));
-	if (!err)
-		err = udmabuf_read_dma_mask_property(dev);
 	if (!err) {
 		req.minor_reserved = !!pdata;
-		buf = udmabuf_create(dev, dev, &req);
+		req.parent = dev;
+		req.of_node = dev->of_node;
+		buf = udmabuf_create(&req);
 		err = PTR_ERR_OR_ZERO(buf);
 	}
 	if (pdata)
@@ -1488,6 +1579,7 @@ static int udmabuf_create_param_buffer(int index)
 	const struct property_entry props[] = {
 		PROPERTY_ENTRY_U64("size", udmabuf_param_sizes[index]),
 		PROPERTY_ENTRY_U32("minor-number", index),
+		PROPERTY_ENTRY_U32("dma-mask", dma_mask_bit),
 		{ }
 	};
 	struct udmabuf_param_pdata pdata = { .probe_err = -ENODEV };
@@ -1496,7 +1588,6 @@ static int udmabuf_create_param_buffer(int index)
 		.id = index,
 		.data = &pdata,
 		.size_data = sizeof(pdata),
-		.dma_mask = DMA_BIT_MASK(dma_mask_bit),
 		.properties = props,
 	};
 	struct udmabuf_param_pdata *result;

@@ -5,7 +5,7 @@
 shopt -s inherit_errexit
 HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_TOP=$(cd "$HARNESS_LIB/../.." && pwd)
-CACHE_DIR=${U_DMA_BUF_CACHE:-$HOME/.cache/u-dma-buf-test}
+CACHE_DIR=${U_DMA_BUF_CACHE:-${HOME:-/root}/.cache/u-dma-buf-test}
 # The module sources and the guest suites under test; the overrides let the harness be
 # developed against a stand-in module or suite kept outside the repo.
 MODULE_SRC=${U_DMA_BUF_SRC:-$REPO_TOP}

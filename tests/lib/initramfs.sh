@@ -25,21 +25,24 @@ modules_in_load_order() {
 	shift
 	local -A seen=()
 	local order=()
-	add_with_dependencies() {
-		local mod=$1 deps dep
-		[[ -z ${seen[$mod]:-} ]] || return 0
-		seen[$mod]=1
-		module_builtin "$moddir" "$mod" && return 0
-		deps=$(modinfo -F depends "$(module_file "$moddir" "$mod")")
-		for dep in ${deps//,/ }; do
-			add_with_dependencies "$dep"
-		done
-		order+=("$mod")
-	}
 	for name in "$@"; do
-		add_with_dependencies "$name"
+		add_module_with_dependencies "$moddir" "$name"
 	done
 	printf '%s\n' "${order[@]}"
+}
+
+# add_module_with_dependencies MODDIR NAME: appends NAME's dependencies, then NAME, to the
+# caller's `order`, once each (the caller's `seen` remembers them).
+add_module_with_dependencies() {
+	local moddir=$1 name=$2 deps dep
+	[[ -z ${seen[$name]:-} ]] || return 0
+	seen[$name]=1
+	module_builtin "$moddir" "$name" && return 0
+	deps=$(modinfo -F depends "$(module_file "$moddir" "$name")")
+	for dep in ${deps//,/ }; do
+		add_module_with_dependencies "$moddir" "$dep"
+	done
+	order+=("$name")
 }
 
 # unpack_module FILE OUT: busybox insmod reads only uncompressed modules.

@@ -187,7 +187,12 @@ else
 	ok "busybox insmod udmabuf0=4G exits non-zero"
 fi
 if [ "$ARCH" = arm64 ]; then
-	check "failed big loads return all CMA (CmaFree in kB)" "$cma0" "$(meminfo CmaFree)"
+	back=$((cma0 - $(meminfo CmaFree)))
+	if [ "$back" -le "$CMA_SLACK" ]; then
+		ok "failed big loads leave CMA as it was (CmaFree $back kB below the start)"
+	else
+		not_ok "failed big loads leave CMA as it was" "expected CmaFree within $CMA_SLACK kB of $cma0 kB got $back kB less"
+	fi
 fi
 
 case $ARCH in
@@ -195,16 +200,29 @@ amd64)
 	cannot_alloc "udmabuf0=8M on amd64 (no CMA, 4 MiB limit)" udmabuf0=8M
 	;;
 arm64)
+	# CmaFree is not exact: pages on the per-CPU free lists are not counted, and movable
+	# pages of other users come and go in CMA pageblocks (a few MiB here). CMA_SLACK
+	# is far below the 32 MiB that a wrong source or a leaked buffer would show.
 	cma0=$(meminfo CmaFree)
 	if must_load "udmabuf0=32M on arm64 loads (from CMA)" udmabuf0=32M info_enable=0; then
 		check "udmabuf0=32M: size 33554432" 33554432 "$(attr udmabuf0 size)"
 		used=$((cma0 - $(meminfo CmaFree)))
-		if [ "$used" -ge 32768 ]; then ok "udmabuf0=32M takes 32 MiB of CMA"; else
-			not_ok "udmabuf0=32M takes 32 MiB of CMA" "expected CmaFree to drop by >= 32768 kB got $used kB"; fi
+		if [ "$used" -ge $((32768 - CMA_SLACK)) ]; then
+			ok "udmabuf0=32M takes 32 MiB of CMA (CmaFree drop $used kB)"
+		else
+			not_ok "udmabuf0=32M takes 32 MiB of CMA" \
+				"expected CmaFree to drop by >= $((32768 - CMA_SLACK)) kB got $used kB"
+		fi
 		check "udmabuf0=32M: the whole buffer is usable through write(), read() and mmap" OK \
 			"$("$BIN/ut" pattern udmabuf0 32)"
 		must_unload "rmmod after udmabuf0=32M"
-		check "rmmod gives the 32 MiB back to CMA (CmaFree in kB)" "$cma0" "$(meminfo CmaFree)"
+		back=$((cma0 - $(meminfo CmaFree)))
+		if [ "$back" -le "$CMA_SLACK" ]; then
+			ok "rmmod gives the 32 MiB back to CMA (CmaFree $back kB below the start)"
+		else
+			not_ok "rmmod gives the 32 MiB back to CMA" \
+				"expected CmaFree within $CMA_SLACK kB of $cma0 kB got $back kB less"
+		fi
 	fi
 	;;
 *)

@@ -66,7 +66,19 @@ check "after the cycles the module is not loaded and no node is left" "no no" \
 	"$(loaded && echo yes || echo no) $([ -e /dev/udmabuf0 ] && echo yes || echo no)"
 check_log_clean "no kernel warning during the $CYCLES cycles"
 if [ -n "$cma0" ]; then
-	check "CmaFree is back to its starting value after $CYCLES cycles (kB)" "$cma0" "$cma1"
+	if [ $((cma0 - cma1)) -le "$CMA_SLACK" ]; then
+		ok "CmaFree is back to its starting value after $CYCLES cycles, within $CMA_SLACK kB ($cma0 -> $cma1 kB)"
+	else
+		not_ok "CmaFree is back to its starting value after $CYCLES cycles, within $CMA_SLACK kB" \
+			"expected a drop <= $CMA_SLACK kB got $((cma0 - cma1)) kB ($cma0 -> $cma1 kB)"
+	fi
+	# Exact whatever the meminfo noise: three quarters of the CMA area is still there in
+	# one piece (a leak of the 1 MiB buffer in a third of the cycles would prevent it).
+	big=$(($(meminfo CmaTotal) * 3 / 4 / 1024))M
+	if must_load "after $CYCLES cycles a buffer of 3/4 of CMA (udmabuf0=$big) still loads" udmabuf0=$big info_enable=0; then
+		check "udmabuf0=$big after the cycles is usable" OK "$("$BIN/ut" pattern udmabuf0 7)"
+		must_unload "rmmod of udmabuf0=$big"
+	fi
 else
 	skip "CmaFree is back to its starting value after $CYCLES cycles" "no CMA on $ARCH"
 fi

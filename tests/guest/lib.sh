@@ -118,6 +118,10 @@ attr_raw() { od -An -c "$CLASS/$1/$2" 2>/dev/null | tr -s ' \n' ' ' | sed 's/^ /
 wr() { "$BIN/ut" wr "$CLASS/$1/$2" "$3" ${4:+"$4"}; }
 
 meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+# CmaFree/MemFree move by a few MiB on their own (per-CPU free lists are not counted,
+# other users' movable pages live in CMA pageblocks): the slack in kB for leak checks.
+# shellcheck disable=SC2034
+CMA_SLACK=8192
 
 # Parameter buffers: DMA-coherent on amd64, not on arm64 (virt, no dma-coherent).
 # shellcheck disable=SC2034

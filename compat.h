@@ -53,4 +53,10 @@ static inline int udmabuf_compat_platform_remove(struct platform_device *pdev)
 }
 #endif
 
+/*
+ * The driver core made struct bus_type const (the API in 6.4, the bus
+ * objects themselves by 6.12): follow whatever this kernel's own bus is.
+ */
+#define udmabuf_bus_type	typeof(platform_bus_type)
+
 #endif /* U_DMA_BUF_COMPAT_H */

@@ -3,6 +3,8 @@
  * Physically contiguous DMA buffers for user-space drivers
  */
 
+#include <linux/amba/bus.h>
+#include <linux/capability.h>
 #include <linux/cdev.h>
 #include <linux/ctype.h>
 #include <linux/device.h>
@@ -12,6 +14,8 @@
 #include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -20,6 +24,7 @@
 #include <linux/of_device.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/overflow.h>
+#include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
 #include <linux/sched/signal.h>
@@ -28,6 +33,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
+#include "u-dma-buf-funcs.h"
 
 /**
  * DOC: u-dma-buf
@@ -56,6 +62,8 @@
 #define UDMABUF_MAX_MINORS	256
 #define UDMABUF_PARAM_BUFFERS	8
 #define UDMABUF_COPY_CHUNK	SZ_1M
+#define UDMABUF_NAME_MAX	64
+#define UDMABUF_MGR_NAME	"u-dma-buf-mgr"
 
 /* sync_mode: bits 1..0 choose the uncached flavour, bit 2 means "always". */
 #define UDMABUF_SYNC_NONCACHED		1
@@ -197,6 +205,10 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  *	allocated for, so that its DMA configuration lives as long as the memory
  * @lock: guards the sync state below it
  * @minor: minor number, index in udmabuf_minors
+ * @listed: in udmabuf_minors, so open() and lookups by name find it
+ *	(guarded by udmabuf_minors_lock)
+ * @pdev: the platform device whose driver owns the buffer (parameter,
+ *	manager and device-tree buffers); NULL for a buffer bound to a parent
  * @dma_dev: the device the memory is allocated for: @dev, or a parent device
  *	(a reference is held)
  * @rmem_assigned: @dev has a device-tree memory-region assigned
@@ -222,6 +234,8 @@ struct udmabuf {
 	struct device dev;
 	struct mutex lock;		/* guards the sync state */
 	int minor;
+	bool listed;
+	struct platform_device *pdev;
 	struct device *dma_dev;
 	bool rmem_assigned;
 	bool rmem_no_map;
@@ -1056,6 +1070,8 @@ static struct class udmabuf_class = {
  * @size: size in bytes
  * @mmap_mode: UDMABUF_MMAP_*
  * @parent: parent of the class device
+ * @dma_parent: a device whose DMA configuration the buffer uses as it is
+ *	(a bound buffer), or NULL for a buffer with its own
  * @of_node: device-tree node whose DMA configuration (dma-ranges,
  *	dma-coherent) and memory-region the buffer takes, or NULL
  * @dma_mask_bits: DMA mask width, 0 for what @of_node or the default give
@@ -1071,6 +1087,7 @@ struct udmabuf_request {
 	u64 size;
 	int mmap_mode;
 	struct device *parent;
+	struct device *dma_parent;
 	struct device_node *of_node;
 	int dma_mask_bits;
 	int sync_mode;
@@ -1137,16 +1154,45 @@ static void udmabuf_log_info(struct udmabuf *buf)
 	dev_info(dev, "%-14s = %d\n", "mmap mode", buf->mmap_mode);
 }
 
-static bool udmabuf_name_taken(const char *name)
+static void udmabuf_unlist(struct udmabuf *buf)
+{
+	lockdep_assert_held(&udmabuf_minors_lock);
+	if (!buf->listed)
+		return;
+	idr_remove(&udmabuf_minors, buf->minor);
+	buf->listed = false;
+}
+
+/* A listed buffer by name and/or minor; NULL or a negative minor match any. */
+static struct udmabuf *udmabuf_find(const char *name, int minor)
 {
 	struct udmabuf *buf;
 	int id;
 
 	lockdep_assert_held(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if (!strcmp(dev_name(&buf->dev), name))
-			return true;
-	return false;
+		if ((!name || !strcmp(dev_name(&buf->dev), name)) &&
+		    (minor < 0 || minor == id))
+			return buf;
+	return NULL;
+}
+
+/* The listed buffer whose device is @dev; @dev is compared, never used. */
+static struct udmabuf *udmabuf_find_by_device(struct device *dev)
+{
+	struct udmabuf *buf;
+	int id;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	idr_for_each_entry(&udmabuf_minors, buf, id)
+		if (&buf->dev == dev)
+			return buf;
+	return NULL;
+}
+
+static bool udmabuf_name_taken(const char *name)
+{
+	return udmabuf_find(name, -1);
 }
 
 /*
@@ -1247,7 +1293,8 @@ static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
  * The buffer's own device gets the DMA configuration: from the device-tree
  * node if there is one, then the requested mask.  It lives as long as the
  * memory, so freeing works after the node is unbound, and a re-bound node
- * gets a device (and reserved-memory assignment) of its own.
+ * gets a device (and reserved-memory assignment) of its own.  A bound buffer
+ * uses its parent's configuration as the kernel set it up.
  */
 static int udmabuf_setup_dma(struct udmabuf *buf,
 			     const struct udmabuf_request *req)
@@ -1255,6 +1302,10 @@ static int udmabuf_setup_dma(struct udmabuf *buf,
 	struct device *dev = &buf->dev;
 	int err;
 
+	if (req->dma_parent) {
+		buf->dma_dev = get_device(req->dma_parent);
+		return 0;
+	}
 	buf->dma_dev = dev;
 	dev->coherent_dma_mask = DMA_BIT_MASK(32);
 	dev->dma_mask = &dev->coherent_dma_mask;
@@ -1330,6 +1381,7 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	err = udmabuf_claim_minor(buf, req);
 	if (err)
 		goto err_unlock;
+	buf->listed = true;
 	err = udmabuf_alloc_memory(buf);
 	if (err)
 		goto err_minor;
@@ -1344,7 +1396,7 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	return buf;
 
 err_minor:
-	idr_remove(&udmabuf_minors, buf->minor);
+	udmabuf_unlist(buf);
 err_unlock:
 	mutex_unlock(&udmabuf_minors_lock);
 err_put:
@@ -1353,27 +1405,30 @@ err_put:
 }
 
 /*
- * Detach the name and the device node at once; the memory goes with the
- * last reference.
+ * Detach the name and the device node at once and drop the registration
+ * reference; the memory goes with the last reference.  The buffer may have
+ * been unlisted already by udmabuf_delete().
  */
 static void udmabuf_destroy(struct udmabuf *buf)
 {
 	mutex_lock(&udmabuf_minors_lock);
-	idr_remove(&udmabuf_minors, buf->minor);
+	udmabuf_unlist(buf);
 	device_del(&buf->dev);
 	mutex_unlock(&udmabuf_minors_lock);
 	udmabuf_put(buf);
 }
 
 /* ------------------------------------------------------------------------
- * Platform driver: device-tree nodes and parameter buffers
+ * Platform driver: device-tree nodes and the buffers the module makes
  */
 
 /*
- * Parameter buffers are platform devices "u-dma-buf.N" that carry this as
- * platform data, so that module init learns why a probe failed.
+ * Platform data of the platform devices the module registers itself
+ * ("u-dma-buf.N" for parameter N, "u-dma-buf.N.auto" for the manager and
+ * the in-kernel API): the probe reports its result here.
  */
-struct udmabuf_param_pdata {
+struct udmabuf_pdata {
+	bool minor_reserved;
 	int probe_err;
 };
 
@@ -1439,7 +1494,7 @@ static int udmabuf_read_sync_properties(struct device *dev,
 
 /*
  * Properties of a device-tree node, or the software-node properties of a
- * parameter buffer: both are read the same way.
+ * platform device the module made: both are read the same way.
  */
 static int udmabuf_read_properties(struct device *dev,
 				   struct udmabuf_request *req, char *name,
@@ -1507,16 +1562,16 @@ static int udmabuf_read_properties(struct device *dev,
 
 static int udmabuf_platform_probe(struct platform_device *pdev)
 {
-	struct udmabuf_param_pdata *pdata = dev_get_platdata(&pdev->dev);
+	struct udmabuf_pdata *pdata = dev_get_platdata(&pdev->dev);
 	struct device *dev = &pdev->dev;
 	struct udmabuf_request req;
 	struct udmabuf *buf;
-	char name[64];
+	char name[UDMABUF_NAME_MAX];
 	int err;
 
 	err = udmabuf_read_properties(dev, &req, name, sizeof(name));
 	if (!err) {
-		req.minor_reserved = !!pdata;
+		req.minor_reserved = pdata && pdata->minor_reserved;
 		req.parent = dev;
 		req.of_node = dev->of_node;
 		buf = udmabuf_create(&req);
@@ -1526,6 +1581,7 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 		pdata->probe_err = err;
 	if (err)
 		return err;
+	buf->pdev = pdev;
 	platform_set_drvdata(pdev, buf);
 	if (info_enable)
 		dev_info(dev, "driver installed.\n");
@@ -1555,7 +1611,765 @@ static struct platform_driver udmabuf_platform_driver = {
 	},
 };
 
-static struct platform_device *udmabuf_param_pdevs[UDMABUF_PARAM_BUFFERS];
+/* ------------------------------------------------------------------------
+ * Buffers the module makes: platform devices of its own, or bound buffers
+ */
+
+/* The platform devices the module registered; unregistered on delete and at exit. */
+struct udmabuf_owned_pdev {
+	struct list_head node;
+	struct platform_device *pdev;
+};
+
+static LIST_HEAD(udmabuf_owned_pdevs);	/* guarded by udmabuf_minors_lock */
+
+static const char *const udmabuf_mmap_mode_props[] = {
+	[UDMABUF_MMAP_OFF] = "quirk-mmap-off",
+	[UDMABUF_MMAP_ON] = "quirk-mmap-on",
+	[UDMABUF_MMAP_AUTO] = "quirk-mmap-auto",
+	[UDMABUF_MMAP_PAGE] = "quirk-mmap-page",
+};
+
+/**
+ * struct udmabuf_spec - a buffer the module makes by itself
+ * @name: name, or NULL for "udmabuf<minor>" (or the platform device's name)
+ * @minor: minor number, or -1 for the first free one
+ * @minor_reserved: @minor was reserved at load (parameter buffers)
+ * @size: size in bytes
+ * @dma_mask_bits: DMA mask width, 0 for the dma_mask_bit parameter
+ * @mmap_mode: UDMABUF_MMAP_*, 0 for the quirk_mmap_mode parameter
+ * @parent: the device the buffer is bound to, or NULL
+ */
+struct udmabuf_spec {
+	const char *name;
+	int minor;
+	bool minor_reserved;
+	u64 size;
+	int dma_mask_bits;
+	int mmap_mode;
+	struct device *parent;
+};
+
+static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
+{
+	struct property_entry props[6] = { };
+	struct udmabuf_pdata pdata = {
+		.minor_reserved = spec->minor_reserved,
+		.probe_err = -ENODEV,
+	};
+	struct platform_device_info info = {
+		.name = UDMABUF_DRIVER_NAME,
+		.id = spec->minor_reserved ? spec->minor : PLATFORM_DEVID_AUTO,
+		.data = &pdata,
+		.size_data = sizeof(pdata),
+		.properties = props,
+	};
+	struct udmabuf_owned_pdev *owned;
+	struct platform_device *pdev;
+	struct udmabuf_pdata *result;
+	int n = 0;
+
+	props[n++] = PROPERTY_ENTRY_U64("size", spec->size);
+	props[n++] = PROPERTY_ENTRY_U32("dma-mask",
+					spec->dma_mask_bits ?: dma_mask_bit);
+	if (spec->minor >= 0)
+		props[n++] = PROPERTY_ENTRY_U32("minor-number", spec->minor);
+	if (spec->name)
+		props[n++] = PROPERTY_ENTRY_STRING("device-name", spec->name);
+	if (spec->mmap_mode)
+		props[n++] = PROPERTY_ENTRY_BOOL(udmabuf_mmap_mode_props[spec->mmap_mode]);
+
+	owned = kzalloc(sizeof(*owned), GFP_KERNEL);
+	if (!owned)
+		return ERR_PTR(-ENOMEM);
+	pdev = platform_device_register_full(&info);
+	if (IS_ERR(pdev)) {
+		pr_err("u-dma-buf: cannot register a platform device: %ld\n",
+		       PTR_ERR(pdev));
+		kfree(owned);
+		return ERR_CAST(pdev);
+	}
+	result = dev_get_platdata(&pdev->dev);
+	if (result->probe_err) {
+		int err = result->probe_err;
+
+		platform_device_unregister(pdev);
+		kfree(owned);
+		return ERR_PTR(err);
+	}
+	owned->pdev = pdev;
+	mutex_lock(&udmabuf_minors_lock);
+	list_add_tail(&owned->node, &udmabuf_owned_pdevs);
+	mutex_unlock(&udmabuf_minors_lock);
+	return platform_get_drvdata(pdev);
+}
+
+/* Take @pdev off the owned list; NULL if the module did not register it. */
+static struct platform_device *udmabuf_take_owned_pdev(struct platform_device *pdev)
+{
+	struct udmabuf_owned_pdev *owned;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	list_for_each_entry(owned, &udmabuf_owned_pdevs, node) {
+		if (owned->pdev == pdev) {
+			list_del(&owned->node);
+			kfree(owned);
+			return pdev;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A buffer bound to a parent device is allocated for that device, with the
+ * DMA mask, coherency and IOMMU mapping the kernel gave it; nothing of the
+ * parent is changed.
+ */
+static struct udmabuf *udmabuf_make_bound(const struct udmabuf_spec *spec)
+{
+	struct device *parent = spec->parent;
+	struct udmabuf_request req;
+	char name[UDMABUF_NAME_MAX];
+	struct udmabuf *buf;
+
+	if (!parent->dma_mask || !*parent->dma_mask) {
+		pr_err("u-dma-buf: %s has no DMA mask, so it is not set up for DMA and cannot have a buffer\n",
+		       dev_name(parent));
+		return ERR_PTR(-EINVAL);
+	}
+	if (spec->dma_mask_bits) {
+		pr_err("u-dma-buf: a buffer bound to %s uses that device's DMA mask; leave dma-mask out\n",
+		       dev_name(parent));
+		return ERR_PTR(-EINVAL);
+	}
+	udmabuf_request_init(&req, spec->size);
+	req.minor = spec->minor;
+	req.minor_reserved = spec->minor_reserved;
+	if (spec->mmap_mode)
+		req.mmap_mode = spec->mmap_mode;
+	req.parent = parent;
+	req.dma_parent = parent;
+	req.name = spec->name;
+	if (!req.name && req.minor >= 0) {
+		snprintf(name, sizeof(name), "udmabuf%d", req.minor);
+		req.name = name;
+	}
+	buf = udmabuf_create(&req);
+	if (!IS_ERR(buf) && info_enable)
+		pr_info("u-dma-buf: %s installed.\n", dev_name(&buf->dev));
+	return buf;
+}
+
+static struct udmabuf *udmabuf_make(const struct udmabuf_spec *spec)
+{
+	if (spec->mmap_mode < 0 || spec->mmap_mode > UDMABUF_MMAP_PAGE) {
+		pr_err("u-dma-buf: invalid mmap mode %d: it must be 1..4\n",
+		       spec->mmap_mode);
+		return ERR_PTR(-EINVAL);
+	}
+	if (spec->parent)
+		return udmabuf_make_bound(spec);
+	return udmabuf_make_platform(spec);
+}
+
+static void udmabuf_destroy_bound(struct udmabuf *buf)
+{
+	char name[UDMABUF_NAME_MAX];
+
+	strscpy(name, dev_name(&buf->dev), sizeof(name));
+	udmabuf_destroy(buf);
+	if (info_enable)
+		pr_info("u-dma-buf: %s removed.\n", name);
+}
+
+/*
+ * Remove a listed buffer of any origin unless it is in use.  It is unlisted
+ * under the lock that open() takes, so no new user can appear after the
+ * check; only the caller that unlisted it destroys it.
+ */
+static int udmabuf_delete(struct udmabuf *buf)
+{
+	struct platform_device *pdev, *owned = NULL;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	if (kref_read(&buf->kref) > 1) {
+		pr_warn("u-dma-buf %s: in use (open, mapped or exported), not deleted\n",
+			dev_name(&buf->dev));
+		mutex_unlock(&udmabuf_minors_lock);
+		return -EBUSY;
+	}
+	udmabuf_unlist(buf);
+	pdev = buf->pdev;
+	if (pdev) {
+		owned = udmabuf_take_owned_pdev(pdev);
+		get_device(&pdev->dev);
+	}
+	mutex_unlock(&udmabuf_minors_lock);
+
+	if (owned) {
+		platform_device_unregister(owned);
+	} else if (pdev) {
+		/* A device-tree node: unbind it, as sysfs unbind would. */
+		device_release_driver(&pdev->dev);
+	} else {
+		udmabuf_destroy_bound(buf);
+	}
+	if (pdev)
+		put_device(&pdev->dev);
+	return 0;
+}
+
+/* When a parent goes away (removal or driver unbind), its buffers go first. */
+static int udmabuf_parent_notify(struct notifier_block *nb,
+				 unsigned long action, void *data)
+{
+	struct device *parent = data;
+	struct udmabuf *buf;
+	int id;
+
+	if (action != BUS_NOTIFY_DEL_DEVICE &&
+	    action != BUS_NOTIFY_UNBIND_DRIVER)
+		return NOTIFY_DONE;
+	for (;;) {
+		struct udmabuf *found = NULL;
+
+		mutex_lock(&udmabuf_minors_lock);
+		idr_for_each_entry(&udmabuf_minors, buf, id) {
+			if (!buf->pdev && buf->dma_dev == parent) {
+				found = buf;
+				udmabuf_unlist(buf);
+				break;
+			}
+		}
+		mutex_unlock(&udmabuf_minors_lock);
+		if (!found)
+			return NOTIFY_OK;
+		udmabuf_destroy_bound(found);
+	}
+}
+
+/* Buses a buffer can be bound to, by the names used in bind= and bus=. */
+struct udmabuf_bus {
+	const char *name;
+	udmabuf_bus_type *type;
+	struct notifier_block nb;
+};
+
+static struct udmabuf_bus udmabuf_buses[] = {
+	{ "platform", &platform_bus_type },
+#ifdef CONFIG_PCI
+	{ "pci", &pci_bus_type },
+#endif
+#ifdef CONFIG_ARM_AMBA
+	{ "amba", &amba_bustype },
+#endif
+};
+
+/* "<bus>/<device>" or "<device>" (platform bus); a reference is returned. */
+static struct device *udmabuf_find_parent(const char *bus_name,
+					  const char *dev_name)
+{
+	struct device *dev;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(udmabuf_buses); i++) {
+		if (strcmp(udmabuf_buses[i].name, bus_name))
+			continue;
+		dev = bus_find_device_by_name(udmabuf_buses[i].type, NULL,
+					      dev_name);
+		if (!dev) {
+			pr_err("u-dma-buf: no device %s on bus %s\n", dev_name,
+			       bus_name);
+			return ERR_PTR(-ENODEV);
+		}
+		return dev;
+	}
+	pr_err("u-dma-buf: unknown bus %s: use platform, pci or amba (as this kernel has them)\n",
+	       bus_name);
+	return ERR_PTR(-ENODEV);
+}
+
+static struct device *udmabuf_find_parent_path(const char *path)
+{
+	char bus[16];
+	const char *slash = strchr(path, '/');
+
+	if (!slash)
+		return udmabuf_find_parent("platform", path);
+	if (slash - path >= sizeof(bus)) {
+		pr_err("u-dma-buf: unknown bus in %s\n", path);
+		return ERR_PTR(-ENODEV);
+	}
+	strscpy(bus, path, slash - path + 1);
+	return udmabuf_find_parent(bus, slash + 1);
+}
+
+static void udmabuf_remove_all(void)
+{
+	struct udmabuf_owned_pdev *owned, *next;
+	struct udmabuf *buf;
+	LIST_HEAD(owned_pdevs);
+	int id;
+
+	mutex_lock(&udmabuf_minors_lock);
+	list_splice_init(&udmabuf_owned_pdevs, &owned_pdevs);
+	mutex_unlock(&udmabuf_minors_lock);
+	list_for_each_entry_safe_reverse(owned, next, &owned_pdevs, node) {
+		platform_device_unregister(owned->pdev);
+		kfree(owned);
+	}
+	for (;;) {
+		struct udmabuf *found = NULL;
+
+		mutex_lock(&udmabuf_minors_lock);
+		idr_for_each_entry(&udmabuf_minors, buf, id) {
+			if (!buf->pdev) {
+				found = buf;
+				udmabuf_unlist(buf);
+				break;
+			}
+		}
+		mutex_unlock(&udmabuf_minors_lock);
+		if (!found)
+			return;
+		udmabuf_destroy_bound(found);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * The manager: /dev/u-dma-buf-mgr
+ */
+
+#define UDMABUF_MGR_LINE_MAX	1024
+#define UDMABUF_MGR_MAX_TOKENS	16
+
+/* Per open file: the command being accumulated across writes. */
+struct udmabuf_mgr {
+	struct mutex lock;		/* guards the fields below */
+	char line[UDMABUF_MGR_LINE_MAX + 1];
+	size_t len;
+	bool discarding;
+};
+
+static int udmabuf_mgr_open(struct inode *inode, struct file *file)
+{
+	struct udmabuf_mgr *mgr = kzalloc(sizeof(*mgr), GFP_KERNEL);
+
+	if (!mgr)
+		return -ENOMEM;
+	mutex_init(&mgr->lock);
+	file->private_data = mgr;
+	return 0;
+}
+
+static bool udmabuf_valid_name(const char *name)
+{
+	return strlen(name) < UDMABUF_NAME_MAX && strcmp(name, ".") &&
+	       strcmp(name, "..") && strcmp(name, UDMABUF_MGR_NAME);
+}
+
+/* One "create" option; the size may be given bare or as size=. */
+static int udmabuf_mgr_option(const char *token, struct udmabuf_spec *spec,
+			      const char **bus, const char **device)
+{
+	u64 value;
+	int mode;
+
+	if (str_has_prefix(token, "bus=")) {
+		*bus = token + 4;
+		return 0;
+	}
+	if (str_has_prefix(token, "device=")) {
+		*device = token + 7;
+		return 0;
+	}
+	if (str_has_prefix(token, "dma-mask=")) {
+		if (kstrtou64(token + 9, 0, &value) ||
+		    value < UDMABUF_DMA_MASK_MIN || value > UDMABUF_DMA_MASK_MAX) {
+			pr_err("u-dma-buf-mgr: %s: the DMA mask width must be %d..%d\n",
+			       token, UDMABUF_DMA_MASK_MIN, UDMABUF_DMA_MASK_MAX);
+			return -EINVAL;
+		}
+		spec->dma_mask_bits = value;
+		return 0;
+	}
+	for (mode = UDMABUF_MMAP_OFF; mode <= UDMABUF_MMAP_PAGE; mode++) {
+		if (!strcmp(token, udmabuf_mmap_mode_props[mode])) {
+			spec->mmap_mode = mode;
+			return 0;
+		}
+	}
+	if (str_has_prefix(token, "size="))
+		token += 5;
+	if (udmabuf_parse_size(token, &spec->size)) {
+		pr_err("u-dma-buf-mgr: unknown option or bad size: %s\n", token);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int udmabuf_mgr_create(char **tokens, int count)
+{
+	struct udmabuf_spec spec = { .minor = -1 };
+	const char *bus = NULL, *device = NULL;
+	struct udmabuf *buf;
+	int i, err;
+
+	if (count < 2 || !udmabuf_valid_name(tokens[1])) {
+		pr_err("u-dma-buf-mgr: create needs a name (at most %d characters, no '/'): create <name> <size> [options]\n",
+		       UDMABUF_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	spec.name = tokens[1];
+	for (i = 2; i < count; i++) {
+		err = udmabuf_mgr_option(tokens[i], &spec, &bus, &device);
+		if (err)
+			return err;
+	}
+	if (!spec.size) {
+		pr_err("u-dma-buf-mgr: create %s: the size is missing or 0\n",
+		       spec.name);
+		return -EINVAL;
+	}
+	if (bus && !device) {
+		pr_err("u-dma-buf-mgr: create %s: bus=%s needs device=\n",
+		       spec.name, bus);
+		return -EINVAL;
+	}
+	if (device) {
+		spec.parent = udmabuf_find_parent(bus ?: "platform", device);
+		if (IS_ERR(spec.parent))
+			return PTR_ERR(spec.parent);
+	}
+	buf = udmabuf_make(&spec);
+	if (spec.parent)
+		put_device(spec.parent);
+	if (IS_ERR(buf)) {
+		pr_err("u-dma-buf-mgr: create %s failed: %ld\n", spec.name,
+		       PTR_ERR(buf));
+		return PTR_ERR(buf);
+	}
+	pr_info("u-dma-buf-mgr: create %s size=%llu\n", spec.name, spec.size);
+	return 0;
+}
+
+static int udmabuf_mgr_delete(char **tokens, int count)
+{
+	struct udmabuf *buf;
+	int err;
+
+	if (count != 2) {
+		pr_err("u-dma-buf-mgr: usage: delete <name>\n");
+		return -EINVAL;
+	}
+	mutex_lock(&udmabuf_minors_lock);
+	buf = udmabuf_find(tokens[1], -1);
+	if (!buf) {
+		mutex_unlock(&udmabuf_minors_lock);
+		pr_err("u-dma-buf-mgr: delete %s: no such buffer\n", tokens[1]);
+		return -ENODEV;
+	}
+	err = udmabuf_delete(buf);
+	if (!err)
+		pr_info("u-dma-buf-mgr: delete %s\n", tokens[1]);
+	return err;
+}
+
+static int udmabuf_mgr_run(struct udmabuf_mgr *mgr)
+{
+	char *tokens[UDMABUF_MGR_MAX_TOKENS];
+	char *rest = mgr->line, *token;
+	int count = 0;
+
+	mgr->line[mgr->len] = '\0';
+	while ((token = strsep(&rest, " \t"))) {
+		if (!*token)
+			continue;
+		if (count == ARRAY_SIZE(tokens)) {
+			pr_err("u-dma-buf-mgr: too many words in one command\n");
+			return -EINVAL;
+		}
+		tokens[count++] = token;
+	}
+	if (!count)
+		return 0;
+	if (!strcmp(tokens[0], "create"))
+		return udmabuf_mgr_create(tokens, count);
+	if (!strcmp(tokens[0], "delete"))
+		return udmabuf_mgr_delete(tokens, count);
+	pr_err("u-dma-buf-mgr: unknown command %s: use create or delete\n",
+	       tokens[0]);
+	return -EINVAL;
+}
+
+/* Runs the command accumulated so far, if any, and starts a new one. */
+static int udmabuf_mgr_end_command(struct udmabuf_mgr *mgr)
+{
+	int err = 0;
+
+	if (!mgr->discarding)
+		err = udmabuf_mgr_run(mgr);
+	mgr->len = 0;
+	mgr->discarding = false;
+	return err;
+}
+
+/*
+ * Text accumulates until '\n', ';' or NUL ends a command.  A failing command
+ * fails the write with its error; the text after it in that write is dropped.
+ */
+static ssize_t udmabuf_mgr_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct udmabuf_mgr *mgr = file->private_data;
+	char chunk[128];
+	size_t done = 0;
+	int err = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&mgr->lock);
+	while (done < count && !err) {
+		size_t n = min(count - done, sizeof(chunk)), i;
+
+		if (copy_from_user(chunk, ubuf + done, n)) {
+			err = -EFAULT;
+			break;
+		}
+		for (i = 0; i < n && !err; i++) {
+			char c = chunk[i];
+
+			if (c == '\n' || c == ';' || c == '\0') {
+				err = udmabuf_mgr_end_command(mgr);
+			} else if (mgr->discarding) {
+				continue;
+			} else if (mgr->len == UDMABUF_MGR_LINE_MAX) {
+				pr_err("u-dma-buf-mgr: command longer than %d bytes, discarded\n",
+				       UDMABUF_MGR_LINE_MAX);
+				mgr->discarding = true;
+				err = -EINVAL;
+			} else {
+				mgr->line[mgr->len++] = c;
+			}
+		}
+		done += n;
+	}
+	mutex_unlock(&mgr->lock);
+	return err ? err : count;
+}
+
+/* A command still unterminated at close runs now; its error can only be logged. */
+static int udmabuf_mgr_release(struct inode *inode, struct file *file)
+{
+	struct udmabuf_mgr *mgr = file->private_data;
+
+	if (mgr->len && capable(CAP_SYS_ADMIN))
+		udmabuf_mgr_end_command(mgr);
+	mutex_destroy(&mgr->lock);
+	kfree(mgr);
+	return 0;
+}
+
+static const struct file_operations udmabuf_mgr_fops = {
+	.owner = THIS_MODULE,
+	.open = udmabuf_mgr_open,
+	.write = udmabuf_mgr_write,
+	.release = udmabuf_mgr_release,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice udmabuf_mgr_device = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = UDMABUF_MGR_NAME,
+	.fops = &udmabuf_mgr_fops,
+	.mode = 0600,
+};
+
+/* ------------------------------------------------------------------------
+ * In-kernel API for other modules (u-dma-buf-funcs.h)
+ */
+
+/**
+ * u_dma_buf_device_create() - create a buffer
+ * @name: buffer name, or NULL for "udmabuf<id>" (or an automatic name)
+ * @id: minor number, or negative for the first free one
+ * @size: size in bytes
+ * @option: bits 7..0 DMA mask width (0: dma_mask_bit; not with @parent),
+ *	bits 12..10 mmap mode (0: quirk_mmap_mode)
+ * @parent: device to allocate for (its DMA mask, coherency, IOMMU), or NULL
+ *
+ * Return: the buffer's device, valid until the buffer is removed, or an
+ * ERR_PTR.
+ */
+struct device *u_dma_buf_device_create(const char *name, int id, size_t size,
+				       u64 option, struct device *parent)
+{
+	struct udmabuf_spec spec = {
+		.name = name,
+		.minor = id < 0 ? -1 : id,
+		.size = size,
+		.dma_mask_bits = option & 0xff,
+		.mmap_mode = (option >> 10) & 7,
+		.parent = parent,
+	};
+	struct udmabuf *buf;
+
+	if (name && !udmabuf_valid_name(name))
+		return ERR_PTR(-EINVAL);
+	buf = udmabuf_make(&spec);
+	return IS_ERR(buf) ? ERR_CAST(buf) : &buf->dev;
+}
+EXPORT_SYMBOL(u_dma_buf_device_create);
+
+/**
+ * u_dma_buf_device_search() - find a buffer by name and/or minor number
+ * @name: name, or NULL for any
+ * @id: minor number, or negative for any
+ *
+ * Return: the buffer's device, or ERR_PTR(-ENODEV).
+ */
+struct device *u_dma_buf_device_search(const char *name, int id)
+{
+	struct udmabuf *buf;
+
+	mutex_lock(&udmabuf_minors_lock);
+	buf = udmabuf_find(name, id);
+	mutex_unlock(&udmabuf_minors_lock);
+	return buf ? &buf->dev : ERR_PTR(-ENODEV);
+}
+EXPORT_SYMBOL(u_dma_buf_device_search);
+
+/**
+ * u_dma_buf_device_remove() - remove a buffer that is not in use
+ * @dev: the buffer's device
+ *
+ * Return: 0, -ENODEV for no such buffer, -EBUSY while it is in use.
+ */
+int u_dma_buf_device_remove(struct device *dev)
+{
+	struct udmabuf *buf;
+
+	mutex_lock(&udmabuf_minors_lock);
+	buf = udmabuf_find_by_device(dev);
+	if (!buf) {
+		mutex_unlock(&udmabuf_minors_lock);
+		return -ENODEV;
+	}
+	return udmabuf_delete(buf);
+}
+EXPORT_SYMBOL(u_dma_buf_device_remove);
+
+/* The listed buffer of @dev with a reference held, or NULL. */
+static struct udmabuf *udmabuf_get_by_device(struct device *dev)
+{
+	struct udmabuf *buf;
+
+	mutex_lock(&udmabuf_minors_lock);
+	buf = udmabuf_find_by_device(dev);
+	if (buf)
+		udmabuf_get(buf);
+	mutex_unlock(&udmabuf_minors_lock);
+	return buf;
+}
+
+/**
+ * u_dma_buf_device_getmap() - the memory of a buffer
+ * @dev: the buffer's device
+ * @size: size in bytes, or NULL
+ * @virt: kernel address, or NULL
+ * @dma_addr: DMA address, or NULL
+ *
+ * Return: 0 or -ENODEV.
+ */
+int u_dma_buf_device_getmap(struct device *dev, size_t *size, void **virt,
+			    dma_addr_t *dma_addr)
+{
+	struct udmabuf *buf = udmabuf_get_by_device(dev);
+
+	if (!buf)
+		return -ENODEV;
+	if (size)
+		*size = buf->size;
+	if (virt)
+		*virt = buf->vaddr;
+	if (dma_addr)
+		*dma_addr = buf->dma_addr;
+	udmabuf_put(buf);
+	return 0;
+}
+EXPORT_SYMBOL(u_dma_buf_device_getmap);
+
+/**
+ * u_dma_buf_device_sync() - store a sync range and sync it
+ * @dev: the buffer's device
+ * @cmd: 1 for the CPU, 2 for the device, 0 to only store
+ * @dir: 0 bidirectional, 1 to device, 2 from device, other: unchanged
+ * @offset: sync offset to store
+ * @size: sync size to store, 0 or negative: unchanged
+ *
+ * Everything is validated before anything is stored.
+ *
+ * Return: 0, -ENODEV or -EINVAL.
+ */
+int u_dma_buf_device_sync(struct device *dev, int cmd, int dir, u64 offset,
+			  ssize_t size)
+{
+	struct udmabuf *buf;
+	u64 new_size;
+	int err = 0;
+
+	if (cmd < 0 || cmd > 2)
+		return -EINVAL;
+	buf = udmabuf_get_by_device(dev);
+	if (!buf)
+		return -ENODEV;
+	mutex_lock(&buf->lock);
+	new_size = size > 0 ? size : buf->sync_size;
+	if (offset > buf->size || new_size > buf->size - offset) {
+		udmabuf_user_err(buf, "in-kernel sync range offset=%llu size=%llu is outside the buffer\n",
+				 offset, new_size);
+		err = -EINVAL;
+	} else {
+		buf->sync_offset = offset;
+		buf->sync_size = new_size;
+		if (dir >= UDMABUF_DIR_BIDIRECTIONAL &&
+		    dir <= UDMABUF_DIR_FROM_DEVICE)
+			buf->sync_direction = dir;
+		if (cmd)
+			err = udmabuf_sync_command(buf, cmd == 2, 1);
+	}
+	mutex_unlock(&buf->lock);
+	udmabuf_put(buf);
+	return err;
+}
+EXPORT_SYMBOL(u_dma_buf_device_sync);
+
+/* ------------------------------------------------------------------------
+ * Parameter buffers
+ */
+
+static char *bind;
+module_param(bind, charp, 0444);
+MODULE_PARM_DESC(bind,
+		 "parent device of every udmabufN without udmabufN_bind: [<bus>/]<device>, bus platform, pci or amba");
+
+static char *udmabuf_param_binds[UDMABUF_PARAM_BUFFERS];
+module_param_named(udmabuf0_bind, udmabuf_param_binds[0], charp, 0444);
+MODULE_PARM_DESC(udmabuf0_bind, "parent device of udmabuf0: [<bus>/]<device>");
+module_param_named(udmabuf1_bind, udmabuf_param_binds[1], charp, 0444);
+MODULE_PARM_DESC(udmabuf1_bind, "parent device of udmabuf1: [<bus>/]<device>");
+module_param_named(udmabuf2_bind, udmabuf_param_binds[2], charp, 0444);
+MODULE_PARM_DESC(udmabuf2_bind, "parent device of udmabuf2: [<bus>/]<device>");
+module_param_named(udmabuf3_bind, udmabuf_param_binds[3], charp, 0444);
+MODULE_PARM_DESC(udmabuf3_bind, "parent device of udmabuf3: [<bus>/]<device>");
+module_param_named(udmabuf4_bind, udmabuf_param_binds[4], charp, 0444);
+MODULE_PARM_DESC(udmabuf4_bind, "parent device of udmabuf4: [<bus>/]<device>");
+module_param_named(udmabuf5_bind, udmabuf_param_binds[5], charp, 0444);
+MODULE_PARM_DESC(udmabuf5_bind, "parent device of udmabuf5: [<bus>/]<device>");
+module_param_named(udmabuf6_bind, udmabuf_param_binds[6], charp, 0444);
+MODULE_PARM_DESC(udmabuf6_bind, "parent device of udmabuf6: [<bus>/]<device>");
+module_param_named(udmabuf7_bind, udmabuf_param_binds[7], charp, 0444);
+MODULE_PARM_DESC(udmabuf7_bind, "parent device of udmabuf7: [<bus>/]<device>");
 
 /* Keep minors N of the udmabufN parameters from device-tree nodes. */
 static int udmabuf_reserve_param_minors(void)
@@ -1576,50 +2390,31 @@ static int udmabuf_reserve_param_minors(void)
 
 static int udmabuf_create_param_buffer(int index)
 {
-	const struct property_entry props[] = {
-		PROPERTY_ENTRY_U64("size", udmabuf_param_sizes[index]),
-		PROPERTY_ENTRY_U32("minor-number", index),
-		PROPERTY_ENTRY_U32("dma-mask", dma_mask_bit),
-		{ }
+	const char *path = udmabuf_param_binds[index] ?: bind;
+	struct udmabuf_spec spec = {
+		.minor = index,
+		.minor_reserved = true,
+		.size = udmabuf_param_sizes[index],
 	};
-	struct udmabuf_param_pdata pdata = { .probe_err = -ENODEV };
-	struct platform_device_info info = {
-		.name = UDMABUF_DRIVER_NAME,
-		.id = index,
-		.data = &pdata,
-		.size_data = sizeof(pdata),
-		.properties = props,
-	};
-	struct udmabuf_param_pdata *result;
-	struct platform_device *pdev;
-	int err;
+	struct udmabuf *buf;
 
-	pdev = platform_device_register_full(&info);
-	if (IS_ERR(pdev)) {
-		pr_err("u-dma-buf: udmabuf%d: cannot register its platform device: %ld\n",
-		       index, PTR_ERR(pdev));
-		return PTR_ERR(pdev);
+	if (path) {
+		spec.parent = udmabuf_find_parent_path(path);
+		if (IS_ERR(spec.parent)) {
+			pr_err("u-dma-buf: udmabuf%d: cannot bind to %s\n",
+			       index, path);
+			return PTR_ERR(spec.parent);
+		}
 	}
-	result = dev_get_platdata(&pdev->dev);
-	err = result->probe_err;
-	if (err) {
-		pr_err("u-dma-buf: udmabuf%d=%llu failed (%d), module not loaded\n",
-		       index, udmabuf_param_sizes[index], err);
-		platform_device_unregister(pdev);
-		return err;
+	buf = udmabuf_make(&spec);
+	if (spec.parent)
+		put_device(spec.parent);
+	if (IS_ERR(buf)) {
+		pr_err("u-dma-buf: udmabuf%d=%llu failed (%ld), module not loaded\n",
+		       index, udmabuf_param_sizes[index], PTR_ERR(buf));
+		return PTR_ERR(buf);
 	}
-	udmabuf_param_pdevs[index] = pdev;
 	return 0;
-}
-
-static void udmabuf_remove_param_buffers(void)
-{
-	int i;
-
-	for (i = UDMABUF_PARAM_BUFFERS - 1; i >= 0; i--) {
-		platform_device_unregister(udmabuf_param_pdevs[i]);
-		udmabuf_param_pdevs[i] = NULL;
-	}
 }
 
 static int udmabuf_create_param_buffers(void)
@@ -1630,10 +2425,8 @@ static int udmabuf_create_param_buffers(void)
 		if (!udmabuf_param_sizes[i])
 			continue;
 		err = udmabuf_create_param_buffer(i);
-		if (err) {
-			udmabuf_remove_param_buffers();
+		if (err)
 			return err;
-		}
 	}
 	return 0;
 }
@@ -1655,6 +2448,31 @@ static int udmabuf_check_params(void)
 		pr_err("u-dma-buf: quirk_mmap_mode=%d is invalid: it must be 1 (off), 2 (on), 3 (auto) or 4 (page)\n",
 		       quirk_mmap_mode);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+static void udmabuf_unwatch_parents(int count)
+{
+	while (count--)
+		bus_unregister_notifier(udmabuf_buses[count].type,
+					&udmabuf_buses[count].nb);
+}
+
+static int udmabuf_watch_parents(void)
+{
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(udmabuf_buses); i++) {
+		udmabuf_buses[i].nb.notifier_call = udmabuf_parent_notify;
+		err = bus_register_notifier(udmabuf_buses[i].type,
+					    &udmabuf_buses[i].nb);
+		if (err) {
+			pr_err("u-dma-buf: cannot watch bus %s: %d\n",
+			       udmabuf_buses[i].name, err);
+			udmabuf_unwatch_parents(i);
+			return err;
+		}
 	}
 	return 0;
 }
@@ -1684,18 +2502,27 @@ static int __init udmabuf_init(void)
 		       UDMABUF_DRIVER_NAME, err);
 		goto err_cdev;
 	}
-	err = udmabuf_reserve_param_minors();
+	err = udmabuf_watch_parents();
 	if (err)
 		goto err_class;
+	err = udmabuf_reserve_param_minors();
+	if (err)
+		goto err_watch;
 	err = platform_driver_register(&udmabuf_platform_driver);
 	if (err) {
 		pr_err("u-dma-buf: cannot register the platform driver: %d\n",
 		       err);
-		goto err_class;
+		goto err_watch;
 	}
 	err = udmabuf_create_param_buffers();
 	if (err)
-		goto err_driver;
+		goto err_buffers;
+	err = misc_register(&udmabuf_mgr_device);
+	if (err) {
+		pr_err("u-dma-buf: cannot register /dev/%s: %d\n",
+		       UDMABUF_MGR_NAME, err);
+		goto err_buffers;
+	}
 	if (info_enable & UDMABUF_INFO_CONFIG)
 		pr_info("u-dma-buf: version %s, %d minors, quirk_mmap_mode=%d, dma_mask_bit=%d, CMA=%d, OF=%d\n",
 			UDMABUF_VERSION, UDMABUF_MAX_MINORS, quirk_mmap_mode,
@@ -1703,8 +2530,11 @@ static int __init udmabuf_init(void)
 			IS_ENABLED(CONFIG_OF));
 	return 0;
 
-err_driver:
+err_buffers:
+	udmabuf_remove_all();
 	platform_driver_unregister(&udmabuf_platform_driver);
+err_watch:
+	udmabuf_unwatch_parents(ARRAY_SIZE(udmabuf_buses));
 err_class:
 	class_unregister(&udmabuf_class);
 err_cdev:
@@ -1717,8 +2547,10 @@ err_region:
 
 static void __exit udmabuf_exit(void)
 {
-	udmabuf_remove_param_buffers();
+	misc_deregister(&udmabuf_mgr_device);
+	udmabuf_remove_all();
 	platform_driver_unregister(&udmabuf_platform_driver);
+	udmabuf_unwatch_parents(ARRAY_SIZE(udmabuf_buses));
 	class_unregister(&udmabuf_class);
 	cdev_del(&udmabuf_cdev);
 	unregister_chrdev_region(udmabuf_devt, UDMABUF_MAX_MINORS);

@@ -5,7 +5,8 @@
 #   make                                  build for the running kernel
 #   make KERNEL_SRC=/path/to/headers      build for another kernel
 #   make ARCH=arm64                       cross build (picks aarch64-linux-gnu-)
-#   make install | clean | test | demo
+#   make install                          module, then the ioctl header
+#   make clean | test | demo
 #
 # The kernel build itself reads Kbuild in this directory.
 
@@ -25,14 +26,20 @@ endif
 
 KBUILD_ARGS := -C $(KERNEL_SRC) M=$(CURDIR) ARCH=$(ARCH) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
 
-.PHONY: all modules install modules_install clean test demo
+.PHONY: all modules install modules_install headers_install clean test demo
 
 all: modules
 
 modules:
 	$(MAKE) $(KBUILD_ARGS) modules
 
-install: modules_install
+# The ioctl header for user programs goes to $(INSTALL_HDR_PATH)/linux/.
+INSTALL_HDR_PATH ?= $(DESTDIR)/usr/include
+
+install: modules_install headers_install
+
+headers_install:
+	install -D -m 0644 u-dma-buf-ioctl.h $(INSTALL_HDR_PATH)/linux/u-dma-buf-ioctl.h
 
 modules_install: modules
 	$(MAKE) $(KBUILD_ARGS) modules_install

@@ -12,6 +12,7 @@
 
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/version.h>
 
@@ -58,5 +59,12 @@ static inline int udmabuf_compat_platform_remove(struct platform_device *pdev)
  * objects themselves by 6.12): follow whatever this kernel's own bus is.
  */
 #define udmabuf_bus_type	typeof(platform_bus_type)
+
+/* dma-buf symbols live in a namespace; 6.13 names it with a string. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+MODULE_IMPORT_NS("DMA_BUF");
+#else
+MODULE_IMPORT_NS(DMA_BUF);
+#endif
 
 #endif /* U_DMA_BUF_COMPAT_H */

@@ -8,8 +8,10 @@
 #include <linux/cdev.h>
 #include <linux/ctype.h>
 #include <linux/device.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
@@ -27,6 +29,7 @@
 #include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -34,6 +37,7 @@
 
 #include "compat.h"
 #include "u-dma-buf-funcs.h"
+#include "u-dma-buf-ioctl.h"
 
 /**
  * DOC: u-dma-buf
@@ -337,10 +341,10 @@ static void udmabuf_log_alloc_failure(struct udmabuf *buf)
 /*
  * Two allocators, chosen by the mmap strategy:
  *
- * "off" uses dma_alloc_coherent(): the DMA API guarantees that CPU and
- * device see each other's writes without any cache maintenance, and the only
- * user mapping the API allows for it is dma_mmap_coherent().  The kernel
- * address may be an uncached alias.
+ * "off" (and a no-map pool) uses dma_alloc_coherent(): the DMA API
+ * guarantees that CPU and device see each other's writes without any cache
+ * maintenance, and the only user mapping the API allows for it is
+ * dma_mmap_coherent().  The kernel address may be an uncached alias.
  *
  * Every other mode uses dma_alloc_pages(): physically contiguous, cacheable
  * memory with struct pages, owned by the CPU when returned.  The DMA API
@@ -547,9 +551,8 @@ static const struct vm_operations_struct udmabuf_vm_ops = {
  * Map refcounted pages as ordinary pages, so that everything that pins user
  * pages (O_DIRECT, io_uring, vmsplice) works on the mapping.
  */
-static int udmabuf_mmap_pages(struct udmabuf *buf, struct vm_area_struct *vma)
+static int udmabuf_insert_pages(struct vm_area_struct *vma, unsigned long pfn)
 {
-	unsigned long pfn = page_to_pfn(buf->page) + vma->vm_pgoff;
 	unsigned long addr = vma->vm_start;
 	unsigned long left = vma_pages(vma);
 	struct page *pages[32];
@@ -572,37 +575,28 @@ static int udmabuf_mmap_pages(struct udmabuf *buf, struct vm_area_struct *vma)
 	return 0;
 }
 
-/*
+/**
+ * udmabuf_map() - build a whole user mapping of the buffer
+ * @buf: the buffer
+ * @vma: the mapping; already checked to fit
+ * @first: page of the buffer the mapping starts at
+ * @flavour: 0 for cached, else the uncached flavour (UDMABUF_SYNC_*)
+ *
  * Mapping strategy, decided when the buffer was allocated:
- * - "off" (or "auto" on a DMA-coherent device): dma_mmap_coherent(), the
- *   only mapping the DMA API allows for dma_alloc_coherent() memory;
- * - otherwise the pages themselves, cached unless O_SYNC / sync_mode say
- *   otherwise: as ordinary pages when each has its own reference count
- *   (CMA), as page frames when not (tail pages of a high-order allocation
- *   have none and must never be mapped as pages).
- * Both map the whole range at once, so there is no fault per page.
+ * - "off": dma_mmap_coherent(), the only mapping the DMA API allows for
+ *   dma_alloc_coherent() memory (uncached on a non-coherent device);
+ * - otherwise the pages themselves: as ordinary pages when each has its own
+ *   reference count (CMA), as page frames when not (tail pages of a
+ *   high-order allocation have none and must never be mapped as pages).
+ * The whole range is mapped at once, so there is no fault per page.
  */
-static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
+static int udmabuf_map(struct udmabuf *buf, struct vm_area_struct *vma,
+		       unsigned long first, int flavour)
 {
-	struct udmabuf *buf = file->private_data;
-	unsigned long buf_pages = buf->alloc_size >> PAGE_SHIFT;
-	int flavour;
-
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		udmabuf_user_err(buf, "mmap: MAP_PRIVATE is not supported, use MAP_SHARED\n");
 		return -EINVAL;
 	}
-	if (vma->vm_pgoff >= buf_pages ||
-	    vma_pages(vma) > buf_pages - vma->vm_pgoff) {
-		udmabuf_user_err(buf, "mmap: %lu pages at page offset %lu do not fit in %lu pages\n",
-				 vma_pages(vma), vma->vm_pgoff, buf_pages);
-		return -EINVAL;
-	}
-
-	mutex_lock(&buf->lock);
-	flavour = udmabuf_mapping_flavour(file, buf->sync_mode);
-	mutex_unlock(&buf->lock);
-
 	vma->vm_page_prot = udmabuf_pgprot(flavour, vma->vm_page_prot);
 	vma->vm_ops = &udmabuf_vm_ops;
 	vma->vm_private_data = buf;
@@ -618,14 +612,32 @@ static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	if (flavour)
 		dma_sync_single_for_device(buf->dma_dev,
-					   buf->dma_addr + (vma->vm_pgoff << PAGE_SHIFT),
+					   buf->dma_addr + (first << PAGE_SHIFT),
 					   vma->vm_end - vma->vm_start,
 					   DMA_TO_DEVICE);
 	if (buf->page_refcounted)
-		return udmabuf_mmap_pages(buf, vma);
+		return udmabuf_insert_pages(vma, page_to_pfn(buf->page) + first);
 	return remap_pfn_range(vma, vma->vm_start,
-			       page_to_pfn(buf->page) + vma->vm_pgoff,
+			       page_to_pfn(buf->page) + first,
 			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct udmabuf *buf = file->private_data;
+	unsigned long buf_pages = buf->alloc_size >> PAGE_SHIFT;
+	int flavour;
+
+	if (vma->vm_pgoff >= buf_pages ||
+	    vma_pages(vma) > buf_pages - vma->vm_pgoff) {
+		udmabuf_user_err(buf, "mmap: %lu pages at page offset %lu do not fit in %lu pages\n",
+				 vma_pages(vma), vma->vm_pgoff, buf_pages);
+		return -EINVAL;
+	}
+	mutex_lock(&buf->lock);
+	flavour = udmabuf_mapping_flavour(file, buf->sync_mode);
+	mutex_unlock(&buf->lock);
+	return udmabuf_map(buf, vma, vma->vm_pgoff, flavour);
 }
 
 /* ------------------------------------------------------------------------
@@ -762,17 +774,6 @@ static int udmabuf_fsync(struct file *file, loff_t start, loff_t end,
 					   buf->alloc_size, DMA_TO_DEVICE);
 	return 0;
 }
-
-static const struct file_operations udmabuf_fops = {
-	.owner = THIS_MODULE,
-	.open = udmabuf_open,
-	.release = udmabuf_file_release,
-	.read = udmabuf_read,
-	.write = udmabuf_write,
-	.llseek = udmabuf_llseek,
-	.mmap = udmabuf_mmap,
-	.fsync = udmabuf_fsync,
-};
 
 /* ------------------------------------------------------------------------
  * sysfs: /sys/class/u-dma-buf/<name>/
@@ -1056,6 +1057,375 @@ __ATTRIBUTE_GROUPS(udmabuf);
 static struct class udmabuf_class = {
 	.name = UDMABUF_DRIVER_NAME,
 	.dev_groups = udmabuf_groups,
+};
+
+/* ------------------------------------------------------------------------
+ * dma-buf export: a page-aligned range of the buffer as a dma-buf
+ */
+
+/**
+ * struct udmabuf_export - one exported range
+ * @buf: the buffer (a reference is held while the dma-buf lives)
+ * @first: first page of the range in the buffer
+ * @size: size of the range in bytes, whole pages
+ * @uncached: exported with O_SYNC: CPU mappings are uncached
+ */
+struct udmabuf_export {
+	struct udmabuf *buf;
+	unsigned long first;
+	size_t size;
+	bool uncached;
+};
+
+static dma_addr_t udmabuf_export_dma_addr(struct udmabuf_export *export)
+{
+	return export->buf->dma_addr + ((u64)export->first << PAGE_SHIFT);
+}
+
+/* One scatterlist entry per 1 GiB: an entry's length is 32-bit. */
+static struct sg_table *udmabuf_export_map(struct dma_buf_attachment *attach,
+					   enum dma_data_direction dir)
+{
+	struct udmabuf_export *export = attach->dmabuf->priv;
+	unsigned long pfn = page_to_pfn(export->buf->page) + export->first;
+	size_t left = export->size;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	int err;
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	err = sg_alloc_table(sgt, DIV_ROUND_UP(left, SZ_1G), GFP_KERNEL);
+	if (err)
+		goto err_free;
+	for (sg = sgt->sgl; sg; sg = sg_next(sg)) {
+		size_t len = min_t(size_t, left, SZ_1G);
+
+		sg_set_page(sg, pfn_to_page(pfn), len, 0);
+		pfn += len >> PAGE_SHIFT;
+		left -= len;
+	}
+	err = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	if (err)
+		goto err_table;
+	return sgt;
+
+err_table:
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(err);
+}
+
+static void udmabuf_export_unmap(struct dma_buf_attachment *attach,
+				 struct sg_table *sgt,
+				 enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+/*
+ * DMA_BUF_IOCTL_SYNC START/END: cache maintenance of the range through the
+ * buffer's own device, so it happens even when no importer is attached.
+ */
+static int udmabuf_export_begin_cpu(struct dma_buf *dmabuf,
+				    enum dma_data_direction dir)
+{
+	struct udmabuf_export *export = dmabuf->priv;
+
+	if (!export->buf->coherent_alloc)
+		dma_sync_single_for_cpu(export->buf->dma_dev,
+					udmabuf_export_dma_addr(export),
+					export->size, dir);
+	return 0;
+}
+
+static int udmabuf_export_end_cpu(struct dma_buf *dmabuf,
+				  enum dma_data_direction dir)
+{
+	struct udmabuf_export *export = dmabuf->priv;
+
+	if (!export->buf->coherent_alloc)
+		dma_sync_single_for_device(export->buf->dma_dev,
+					   udmabuf_export_dma_addr(export),
+					   export->size, dir);
+	return 0;
+}
+
+static int udmabuf_export_mmap(struct dma_buf *dmabuf,
+			       struct vm_area_struct *vma)
+{
+	struct udmabuf_export *export = dmabuf->priv;
+
+	return udmabuf_map(export->buf, vma, export->first + vma->vm_pgoff,
+			   export->uncached ? UDMABUF_SYNC_NONCACHED : 0);
+}
+
+static int udmabuf_export_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct udmabuf_export *export = dmabuf->priv;
+
+	iosys_map_set_vaddr(map, export->buf->vaddr +
+			    ((u64)export->first << PAGE_SHIFT));
+	return 0;
+}
+
+static void udmabuf_export_release(struct dma_buf *dmabuf)
+{
+	struct udmabuf_export *export = dmabuf->priv;
+
+	udmabuf_put(export->buf);
+	kfree(export);
+}
+
+static const struct dma_buf_ops udmabuf_export_ops = {
+	.map_dma_buf = udmabuf_export_map,
+	.unmap_dma_buf = udmabuf_export_unmap,
+	.begin_cpu_access = udmabuf_export_begin_cpu,
+	.end_cpu_access = udmabuf_export_end_cpu,
+	.mmap = udmabuf_export_mmap,
+	.vmap = udmabuf_export_vmap,
+	.release = udmabuf_export_release,
+};
+
+#define UDMABUF_EXPORT_FD_FLAGS	(O_CLOEXEC | O_ACCMODE | O_SYNC)
+
+static int udmabuf_check_export(struct udmabuf *buf,
+				const struct u_dma_buf_ioctl_export_args *args)
+{
+	u64 size = args->size ?: buf->alloc_size - min_t(u64, args->offset,
+							 buf->alloc_size);
+
+	if (args->flags & ~(u64)UDMABUF_EXPORT_FD_FLAGS) {
+		udmabuf_user_err(buf, "export: flags 0x%llx: only O_CLOEXEC, the access mode and O_SYNC are allowed\n",
+				 args->flags);
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(args->offset) || !PAGE_ALIGNED(args->size) ||
+	    args->offset >= buf->alloc_size ||
+	    size > buf->alloc_size - args->offset) {
+		udmabuf_user_err(buf, "export: offset %llu size %llu must be page-aligned and inside the buffer\n",
+				 args->offset, args->size);
+		return -EINVAL;
+	}
+	if (buf->coherent_alloc) {
+		udmabuf_user_err(buf, "export: mmap mode off and no-map pools have no pages to export\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The fd is installed only after the result reached user space, so a bad
+ * pointer leaves no dma-buf behind.
+ */
+static int udmabuf_ioctl_export(struct udmabuf *buf, void __user *uarg,
+				size_t len)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	struct u_dma_buf_ioctl_export_args args = { };
+	struct udmabuf_export *export;
+	struct dma_buf *dmabuf;
+	int err, fd;
+
+	if (copy_from_user(&args, uarg, len))
+		return -EFAULT;
+	err = udmabuf_check_export(buf, &args);
+	if (err)
+		return err;
+	export = kzalloc(sizeof(*export), GFP_KERNEL);
+	if (!export)
+		return -ENOMEM;
+	udmabuf_get(buf);
+	export->buf = buf;
+	export->first = args.offset >> PAGE_SHIFT;
+	export->size = args.size ?: buf->alloc_size - args.offset;
+	export->uncached = args.flags & O_SYNC;
+
+	info.exp_name = dev_name(&buf->dev);
+	info.ops = &udmabuf_export_ops;
+	info.size = export->size;
+	info.flags = args.flags & O_ACCMODE;
+	info.priv = export;
+	dmabuf = dma_buf_export(&info);
+	if (IS_ERR(dmabuf)) {
+		udmabuf_put(buf);
+		kfree(export);
+		return PTR_ERR(dmabuf);
+	}
+	fd = get_unused_fd_flags(args.flags & O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	args.addr = udmabuf_export_dma_addr(export);
+	args.fd = fd;
+	if (copy_to_user(uarg, &args, len)) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return -EFAULT;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * ioctl
+ */
+
+/* i386 programs built against the old header send a 36-byte EXPORT. */
+#define UDMABUF_IOCTL_EXPORT_I386 \
+	_IOC(_IOC_READ | _IOC_WRITE, U_DMA_BUF_IOCTL_MAGIC, 10, 36)
+
+static int udmabuf_ioctl_drv_info(void __user *uarg)
+{
+	struct u_dma_buf_ioctl_drv_info info = { };
+
+	SET_U_DMA_BUF_IOCTL_FLAGS_IOCTL_VERSION(&info, UDMABUF_IOCTL_VERSION);
+	SET_U_DMA_BUF_IOCTL_FLAGS_IN_KERNEL_FUNCTIONS(&info, 1);
+	SET_U_DMA_BUF_IOCTL_FLAGS_USE_OF_DMA_CONFIG(&info, IS_ENABLED(CONFIG_OF));
+	SET_U_DMA_BUF_IOCTL_FLAGS_USE_OF_RESERVED_MEM(&info,
+						      IS_ENABLED(CONFIG_OF_RESERVED_MEM));
+	SET_U_DMA_BUF_IOCTL_FLAGS_USE_QUIRK_MMAP(&info, 1);
+	SET_U_DMA_BUF_IOCTL_FLAGS_USE_QUIRK_MMAP_PAGE(&info, 1);
+	strscpy(info.version, UDMABUF_VERSION, sizeof(info.version));
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static int udmabuf_ioctl_dev_info(struct udmabuf *buf, void __user *uarg)
+{
+	struct u_dma_buf_ioctl_dev_info info = {
+		.size = buf->size,
+		.addr = buf->dma_addr,
+	};
+
+	SET_U_DMA_BUF_IOCTL_FLAGS_DMA_MASK(&info, fls64(dma_get_mask(buf->dma_dev)));
+	SET_U_DMA_BUF_IOCTL_FLAGS_DMA_COHERENT(&info,
+					       dev_is_dma_coherent(buf->dma_dev));
+	SET_U_DMA_BUF_IOCTL_FLAGS_MMAP_MODE(&info, buf->mmap_mode);
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static int udmabuf_ioctl_get_sync(struct udmabuf *buf, void __user *uarg)
+{
+	struct u_dma_buf_ioctl_sync_args args = { };
+
+	mutex_lock(&buf->lock);
+	SET_U_DMA_BUF_IOCTL_FLAGS_SYNC_DIR(&args, buf->sync_direction);
+	SET_U_DMA_BUF_IOCTL_FLAGS_SYNC_MODE(&args, buf->sync_mode);
+	SET_U_DMA_BUF_IOCTL_FLAGS_SYNC_OWNER(&args, buf->sync_owner);
+	args.size = buf->sync_size;
+	args.offset = buf->sync_offset;
+	mutex_unlock(&buf->lock);
+	return copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+/*
+ * SET_SYNC: everything is validated before anything is stored; the stored
+ * values persist, then the command runs on them.  The owner bit and
+ * unknown bits are ignored.
+ */
+static int udmabuf_ioctl_set_sync(struct udmabuf *buf, void __user *uarg)
+{
+	struct u_dma_buf_ioctl_sync_args args;
+	int cmd, dir, mode, err = 0;
+	u64 size;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	cmd = GET_U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD(&args);
+	dir = GET_U_DMA_BUF_IOCTL_FLAGS_SYNC_DIR(&args);
+	mode = GET_U_DMA_BUF_IOCTL_FLAGS_SYNC_MODE(&args);
+
+	mutex_lock(&buf->lock);
+	size = args.size ?: buf->sync_size;
+	if (mode > UDMABUF_SYNC_MODE_MAX) {
+		udmabuf_user_err(buf, "SET_SYNC: sync_mode %d is not 0..7\n", mode);
+		err = -EINVAL;
+	} else if (args.offset > buf->size || size > buf->size - args.offset) {
+		udmabuf_user_err(buf, "SET_SYNC: offset %llu size %llu is outside the buffer (size %llu)\n",
+				 args.offset, size, buf->size);
+		err = -EINVAL;
+	} else {
+		if (dir != U_DMA_BUF_IOCTL_FLAGS_SYNC_DIR_UNCHANGED)
+			buf->sync_direction = dir;
+		if (mode)
+			buf->sync_mode = mode;
+		buf->sync_offset = args.offset;
+		buf->sync_size = size;
+		if (cmd == U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD_FOR_CPU ||
+		    cmd == U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD_FOR_DEVICE)
+			err = udmabuf_sync_command(buf, cmd ==
+						   U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD_FOR_DEVICE,
+						   1);
+	}
+	mutex_unlock(&buf->lock);
+	return err;
+}
+
+static int udmabuf_ioctl_sync_command(struct udmabuf *buf, void __user *uarg,
+				      bool for_device)
+{
+	u64 cmd;
+	int err;
+
+	if (copy_from_user(&cmd, uarg, sizeof(cmd)))
+		return -EFAULT;
+	mutex_lock(&buf->lock);
+	err = udmabuf_sync_command(buf, for_device, cmd);
+	mutex_unlock(&buf->lock);
+	return err;
+}
+
+static long udmabuf_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct udmabuf *buf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	u64 value;
+
+	switch (cmd) {
+	case U_DMA_BUF_IOCTL_GET_DRV_INFO:
+		return udmabuf_ioctl_drv_info(uarg);
+	case U_DMA_BUF_IOCTL_GET_SIZE:
+		value = buf->size;
+		return copy_to_user(uarg, &value, sizeof(value)) ? -EFAULT : 0;
+	case U_DMA_BUF_IOCTL_GET_DMA_ADDR:
+		value = buf->dma_addr;
+		return copy_to_user(uarg, &value, sizeof(value)) ? -EFAULT : 0;
+	case U_DMA_BUF_IOCTL_GET_SYNC_OWNER:
+		return put_user((u32)READ_ONCE(buf->sync_owner), (u32 __user *)uarg);
+	case U_DMA_BUF_IOCTL_SET_SYNC_FOR_CPU:
+		return udmabuf_ioctl_sync_command(buf, uarg, false);
+	case U_DMA_BUF_IOCTL_SET_SYNC_FOR_DEVICE:
+		return udmabuf_ioctl_sync_command(buf, uarg, true);
+	case U_DMA_BUF_IOCTL_GET_DEV_INFO:
+		return udmabuf_ioctl_dev_info(buf, uarg);
+	case U_DMA_BUF_IOCTL_GET_SYNC:
+		return udmabuf_ioctl_get_sync(buf, uarg);
+	case U_DMA_BUF_IOCTL_SET_SYNC:
+		return udmabuf_ioctl_set_sync(buf, uarg);
+	case U_DMA_BUF_IOCTL_EXPORT:
+	case UDMABUF_IOCTL_EXPORT_I386:
+		return udmabuf_ioctl_export(buf, uarg, _IOC_SIZE(cmd));
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations udmabuf_fops = {
+	.owner = THIS_MODULE,
+	.open = udmabuf_open,
+	.release = udmabuf_file_release,
+	.read = udmabuf_read,
+	.write = udmabuf_write,
+	.llseek = udmabuf_llseek,
+	.mmap = udmabuf_mmap,
+	.fsync = udmabuf_fsync,
+	.unlocked_ioctl = udmabuf_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 };
 
 /* ------------------------------------------------------------------------
@@ -1366,10 +1736,14 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	err = udmabuf_setup_dma(buf, req);
 	if (err)
 		goto err_put;
+	/*
+	 * "auto" means "off" on a DMA-coherent device; there both allocators
+	 * give the same cacheable memory, and the pages can also be mapped as
+	 * ordinary pages and exported, so only an explicit "off" (and a no-map
+	 * pool, which has no pages) takes coherent memory.
+	 */
 	buf->coherent_alloc = buf->rmem_no_map ||
-			      req->mmap_mode == UDMABUF_MMAP_OFF ||
-			      (req->mmap_mode == UDMABUF_MMAP_AUTO &&
-			       dev_is_dma_coherent(buf->dma_dev));
+			      req->mmap_mode == UDMABUF_MMAP_OFF;
 
 	mutex_lock(&udmabuf_minors_lock);
 	if (udmabuf_name_taken(req->name)) {

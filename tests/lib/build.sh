@@ -36,24 +36,54 @@ guest_cc() {
 	esac
 }
 
+# guest_cc32 ARCH: the compiler words of the guest's 32-bit ABI (i386 on amd64, armhf on
+# arm64), or nothing when there is none; the armhf cross compiler is installed on demand.
+guest_cc32() {
+	case $1 in
+	amd64) echo gcc-12 -m32 -idirafter /usr/include/x86_64-linux-gnu ;;
+	arm64)
+		command -v arm-linux-gnueabihf-gcc-12 >/dev/null ||
+			DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTIONS[@]}" install --no-install-recommends \
+				--no-remove gcc-12-arm-linux-gnueabihf libc6-dev-armhf-cross >>"$CACHE_DIR/apt-install.log" 2>&1 ||
+			true
+		if command -v arm-linux-gnueabihf-gcc-12 >/dev/null; then echo arm-linux-gnueabihf-gcc-12; fi
+		;;
+	esac
+}
+
+# build_guest_program OUT CC...: compiles SRC (the caller's) into OUT, one test.
+build_guest_program() {
+	local bin=$1 log=$1.log
+	shift
+	if "$@" -O2 -Wall -Wextra -Werror -static -pthread -I"$MODULE_SRC/include" -I"$MODULE_SRC" \
+		-o "$bin" "$src" >"$log" 2>&1; then
+		test_pass "build guest program $name.c${bin_label:-}"
+		rm -f "$log"
+	else
+		test_fail "build guest program $name.c${bin_label:-} ($*)"
+		diag_lines <"$log"
+	fi
+}
+
 # build_guest_programs ARCH OUT: every $GUEST_DIR/*.c, static for the guest, one test
-# each (JOB_LABEL is the architecture).
+# each (JOB_LABEL is the architecture); a program with `build: m32` in its first five
+# lines is also built for the 32-bit ABI into OUT/32/.
 build_guest_programs() {
-	local arch=$1 out=$2 src name cc log
+	local arch=$1 out=$2 src name cc cc32 bin_label
 	cc=$(guest_cc "$arch")
+	cc32=$(guest_cc32 "$arch")
 	rm -rf "$out"
-	mkdir -p "$out"
+	mkdir -p "$out/32"
 	for src in "$GUEST_DIR"/*.c; do
 		[[ -e $src ]] || continue
 		name=$(basename "$src" .c)
-		log=$out/$name.log
-		if "$cc" -O2 -Wall -Wextra -Werror -static -pthread -I"$MODULE_SRC/include" \
-			-o "$out/$name" "$src" >"$log" 2>&1; then
-			test_pass "build guest program $name.c"
-			rm -f "$log"
+		bin_label='' build_guest_program "$out/$name" "$cc"
+		head -n 5 "$src" | grep -q 'build: m32' || continue
+		if [[ -n $cc32 ]]; then
+			# shellcheck disable=SC2086
+			bin_label=' (32-bit)' build_guest_program "$out/32/$name" $cc32
 		else
-			test_fail "build guest program $name.c ($cc)"
-			diag_lines <"$log"
+			test_skip "build guest program $name.c (32-bit)" "no 32-bit compiler for $arch"
 		fi
 	done
 }

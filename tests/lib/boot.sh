@@ -23,6 +23,10 @@ qemu_command() {
 	esac
 	words+=(-m "$QEMU_MEMORY" -smp 1 -nographic -no-reboot -nic none "${QEMU_DMA_MASTER[@]}"
 		-kernel "$kernel" -initrd "$initrd")
+	# A scratch disk for the zero-copy tests: /dev/vda in the guest, empty at each boot.
+	truncate -s 0 "${initrd%/*}/disk.img"
+	truncate -s 64M "${initrd%/*}/disk.img"
+	words+=(-drive "file=${initrd%/*}/disk.img,format=raw,if=virtio")
 	if [[ -n $pyroot ]]; then
 		words+=(-virtfs "local,path=$pyroot,mount_tag=pyroot,security_model=none,readonly=on,multidevs=remap")
 	fi

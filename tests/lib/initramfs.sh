@@ -3,8 +3,8 @@
 # shellcheck shell=bash
 
 # What PYROOT needs besides what each kernel has built in (research table: virtio and
-# virtio_pci are built in on 6.12, modules on 6.1).
-PYROOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
+# virtio_pci are built in on 6.12, modules on 6.1), and virtio_blk for the scratch disk.
+PYROOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_blk)
 
 # module_file MODDIR NAME: the file of module NAME (- and _ are the same in module names).
 module_file() {

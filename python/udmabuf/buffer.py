@@ -1,0 +1,323 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""One u-dma-buf buffer: mapping, DMA address, cache sync (ioctl or sysfs)."""
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import mmap
+import os
+import struct
+import time
+
+import numpy as np
+
+BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE = 0, 1, 2
+DEV_DIR = "/dev"
+SYSFS_DIR = "/sys/class/u-dma-buf"
+MANAGER = "/dev/u-dma-buf-mgr"
+PAGE = mmap.PAGESIZE
+
+
+class UdmabufError(Exception):
+    """Base of every error this package raises; `errno` is set when the kernel said no."""
+
+    def __init__(self, msg, err=None):
+        super().__init__(msg)
+        self.errno = err
+
+
+class NoSuchBuffer(UdmabufError, FileNotFoundError):
+    """No /dev/<name> (module not loaded, or no buffer of that name)."""
+
+
+class PermissionDenied(UdmabufError, PermissionError):
+    """The node, the sysfs file or the manager is not accessible to this user."""
+
+
+class SizeError(UdmabufError, ValueError):
+    """A size, offset or range does not fit the buffer."""
+
+
+class AlignmentError(UdmabufError, ValueError):
+    """A sync range the chosen interface cannot express (sysfs: size a multiple of 16)."""
+
+
+class OutOfDmaMemory(UdmabufError, MemoryError):
+    """The kernel or the pool has no contiguous memory of that size left."""
+
+
+class BufferExists(UdmabufError, FileExistsError):
+    """The manager already has a buffer of that name."""
+
+
+class BufferBusy(UdmabufError):
+    """The buffer is open or mapped and cannot be deleted."""
+
+
+def oserror(e, what):
+    """Turns an OSError into the matching UdmabufError, keeping the cause."""
+    table = {
+        errno.ENOENT: NoSuchBuffer, errno.ENODEV: NoSuchBuffer, errno.ENXIO: NoSuchBuffer,
+        errno.EACCES: PermissionDenied, errno.EPERM: PermissionDenied,
+        errno.ENOMEM: OutOfDmaMemory, errno.ENOSPC: OutOfDmaMemory,
+        errno.EEXIST: BufferExists, errno.EBUSY: BufferBusy,
+        errno.EINVAL: SizeError, errno.ERANGE: SizeError,
+    }
+    cls = table.get(e.errno, UdmabufError)
+    return cls("%s: %s" % (what, os.strerror(e.errno) if e.errno else e), e.errno)
+
+
+# ---- ioctl ABI of u-dma-buf-ioctl.h (asm-generic numbering: x86, arm, arm64, riscv) ----
+def _ioc(direction, nr, size):
+    return (direction << 30) | (size << 16) | (ord("U") << 8) | nr
+
+
+_R, _W = 2, 1
+IOCTL_GET_DRV_INFO = _ioc(_R, 1, 24)
+IOCTL_GET_SIZE = _ioc(_R, 2, 8)
+IOCTL_GET_DMA_ADDR = _ioc(_R, 3, 8)
+IOCTL_GET_SYNC_OWNER = _ioc(_R, 4, 4)
+IOCTL_SET_SYNC_FOR_CPU = _ioc(_W, 5, 8)
+IOCTL_SET_SYNC_FOR_DEVICE = _ioc(_W, 6, 8)
+IOCTL_GET_DEV_INFO = _ioc(_R, 7, 24)
+IOCTL_GET_SYNC = _ioc(_R, 8, 24)
+IOCTL_SET_SYNC = _ioc(_W, 9, 24)
+_SYNC_ARGS = struct.Struct("=QQQ")  # flags, size, offset
+SYNC_CMD_FOR_CPU, SYNC_CMD_FOR_DEVICE = 1, 3
+
+
+def encode_sync(offset, size, direction):
+    """The encoded sync command of sysfs sync_for_* and ioctls 5/6 (INTERFACE §5.2)."""
+    if size % 16:
+        raise AlignmentError("sync size %d is not a multiple of 16 (the encoded sync command "
+                             "cannot express it; use the ioctl interface)" % size)
+    if offset >= 1 << 32 or size >= 1 << 32:
+        raise SizeError("sync range offset=%d size=%d does not fit the encoded command (32 bits)"
+                        % (offset, size))
+    if size == 0:
+        raise SizeError("an encoded sync of 0 bytes would mean 'the stored range'")
+    return (offset << 32) | size | (direction << 2) | 1
+
+
+class Buffer:
+    """An open u-dma-buf buffer, mapped.
+
+    name      the buffer's name (/dev/<name>, /sys/class/u-dma-buf/<name>)
+    o_sync    open with O_SYNC (uncached CPU mapping as sync_mode says)
+    interface "ioctl" (default; falls back to sysfs on an old driver) or "sysfs"
+    """
+
+    def __init__(self, name, o_sync=False, interface="ioctl"):
+        if interface not in ("ioctl", "sysfs"):
+            raise ValueError("interface must be 'ioctl' or 'sysfs'")
+        self.name = name
+        self.path = os.path.join(DEV_DIR, name)
+        self.sysfs = os.path.join(SYSFS_DIR, name)
+        self._fd = -1
+        self._mm = None
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | (os.O_SYNC if o_sync else 0))
+        except OSError as e:
+            if e.errno == errno.ENOENT:
+                raise NoSuchBuffer("no u-dma-buf buffer %r (%s does not exist; is the module "
+                                   "loaded and the buffer created?)" % (name, self.path),
+                                   e.errno) from None
+            raise oserror(e, "open %s" % self.path) from None
+        self.interface = interface
+        self.flags = None
+        if interface == "ioctl":
+            try:
+                buf = fcntl.ioctl(self._fd, IOCTL_GET_DEV_INFO, bytes(24))
+                self.flags, self.size, self.dma_addr = struct.unpack("=QQQ", buf)
+            except OSError as e:
+                if e.errno not in (errno.ENOTTY, errno.EINVAL):
+                    self.close()
+                    raise oserror(e, "ioctl GET_DEV_INFO on %s" % self.path) from None
+                self.interface = "sysfs"  # an old driver without ioctls
+        if self.interface == "sysfs":
+            self.size = int(self.attr("size"), 0)
+            self.dma_addr = int(self.attr("phys_addr"), 0)
+        self.alloc_size = (self.size + PAGE - 1) // PAGE * PAGE
+        try:
+            self._mm = mmap.mmap(self._fd, self.alloc_size, mmap.MAP_SHARED,
+                                 mmap.PROT_READ | mmap.PROT_WRITE)
+        except OSError as e:
+            self.close()
+            raise oserror(e, "mmap %s" % self.path) from None
+        probe = ctypes.c_char.from_buffer(self._mm)
+        self.address = ctypes.addressof(probe)  # CPU address of the mapping
+        del probe
+
+    # -- properties --
+    phys_addr = property(lambda self: self.dma_addr)
+    coherent = property(lambda self: bool(int(self.attr("dma_coherent"))))
+    mmap_mode = property(lambda self: int(self.attr("quirk_mmap_mode")))
+    sync_mode = property(lambda self: int(self.attr("sync_mode")))
+
+    @property
+    def sync_state(self):
+        """(offset, size, direction, owner) as the buffer stores them."""
+        if self.interface == "ioctl":
+            flags, size, offset = _SYNC_ARGS.unpack(
+                fcntl.ioctl(self._fd, IOCTL_GET_SYNC, bytes(24)))
+            return offset, size, (flags >> 2) & 3, (flags >> 16) & 1
+        return (int(self.attr("sync_offset"), 0), int(self.attr("sync_size")),
+                int(self.attr("sync_direction")), int(self.attr("sync_owner")))
+
+    def attr(self, name):
+        """One sysfs attribute, as text without the newline."""
+        path = os.path.join(self.sysfs, name)
+        try:
+            with open(path) as f:
+                return f.read().strip()
+        except OSError as e:
+            raise oserror(e, "read %s" % path) from None
+
+    def set_attr(self, name, value):
+        path = os.path.join(self.sysfs, name)
+        try:
+            with open(path, "w") as f:
+                f.write(str(value))
+        except OSError as e:
+            raise oserror(e, "write %r to %s" % (value, path)) from None
+
+    # -- data --
+    def array(self, dtype=np.uint8, shape=None, offset=0):
+        """A NumPy array on the mapping at byte `offset` (shape None: to the end)."""
+        dtype = np.dtype(dtype)
+        if shape is None:
+            shape = ((self.size - offset) // dtype.itemsize,)
+        elif isinstance(shape, int):
+            shape = (shape,)
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        if offset < 0 or offset + nbytes > self.size:
+            raise SizeError("array of %d bytes at offset %d does not fit buffer %s (%d bytes)"
+                            % (nbytes, offset, self.name, self.size))
+        return np.ndarray(shape, dtype, buffer=self._mm, offset=offset)
+
+    # -- cache --
+    def _check_range(self, offset, size):
+        if size is None:
+            size = self.size - offset
+        if offset < 0 or size < 0 or offset + size > self.size:
+            raise SizeError("sync range offset=%d size=%d is outside buffer %s (%d bytes)"
+                            % (offset, size, self.name, self.size))
+        return size
+
+    def _sync(self, for_device, offset, size, direction):
+        size = self._check_range(offset, size)
+        if direction not in (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE):
+            raise ValueError("direction must be BIDIRECTIONAL, TO_DEVICE or FROM_DEVICE")
+        what = "sync_for_device" if for_device else "sync_for_cpu"
+        if size == 0:
+            return
+        if self.interface == "ioctl":
+            # SET_SYNC: exact offset/size, stored as the buffer's sync range.
+            flags = (SYNC_CMD_FOR_DEVICE if for_device else SYNC_CMD_FOR_CPU) | (direction << 2)
+            try:
+                fcntl.ioctl(self._fd, IOCTL_SET_SYNC, _SYNC_ARGS.pack(flags, size, offset))
+            except OSError as e:
+                raise oserror(e, "%s(offset=%d, size=%d) on %s" % (what, offset, size, self.name)) from None
+        else:
+            self.set_attr(what, "0x%016X" % encode_sync(offset, size, direction))
+
+    def sync_for_cpu(self, offset=0, size=None, direction=BIDIRECTIONAL):
+        """Before the CPU reads what the device wrote (invalidate)."""
+        self._sync(False, offset, size, direction)
+
+    def sync_for_device(self, offset=0, size=None, direction=BIDIRECTIONAL):
+        """Before the device reads what the CPU wrote (write back)."""
+        self._sync(True, offset, size, direction)
+
+    @contextlib.contextmanager
+    def cpu_access(self, offset=0, size=None, direction=BIDIRECTIONAL):
+        """with buf.cpu_access(off, n): sync_for_cpu on entry, sync_for_device on exit."""
+        self.sync_for_cpu(offset, size, direction)
+        try:
+            yield self
+        finally:
+            self.sync_for_device(offset, size, direction)
+
+    # -- lifetime --
+    def close(self):
+        """Unmaps (when no array uses the mapping any more) and closes the node."""
+        if self._mm is not None:
+            try:
+                self._mm.close()
+            except BufferError:
+                pass  # arrays still use it: it goes when they go
+            self._mm = None
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def unmap(self):
+        """Unmaps at once, even under live arrays made with from_address (allocate())."""
+        if self._mm is not None:
+            self._mm.close()
+            self._mm = None
+
+    closed = property(lambda self: self._fd < 0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<udmabuf.Buffer %s size=%d dma_addr=0x%x via %s>" % (
+            self.name, self.size, self.dma_addr, self.interface)
+
+
+# ---- the manager ----
+def _manager(cmd, what):
+    try:
+        fd = os.open(MANAGER, os.O_WRONLY)
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            raise NoSuchBuffer("%s: %s does not exist (is u-dma-buf loaded?)" % (what, MANAGER),
+                               e.errno) from None
+        if e.errno in (errno.EACCES, errno.EPERM):
+            raise PermissionDenied("%s: %s is root only; without root use a Pool on a "
+                                   "pre-created buffer" % (what, MANAGER), e.errno) from None
+        raise oserror(e, what) from None
+    try:
+        os.write(fd, (cmd + "\n").encode())
+    except OSError as e:
+        raise oserror(e, what) from None
+    finally:
+        os.close(fd)
+
+
+def create(name, size, dma_mask=None, bus=None, device=None, quirk_mmap=None, wait=2.0):
+    """Creates buffer `name` through /dev/u-dma-buf-mgr (root) and waits for /dev/<name>."""
+    if int(size) <= 0:
+        raise SizeError("buffer size must be > 0, got %d" % size)
+    cmd = "create %s %d" % (name, size)
+    if bus:
+        cmd += " bus=%s" % bus
+    if device:
+        cmd += " device=%s" % device
+    if dma_mask:
+        cmd += " dma-mask=%d" % dma_mask
+    if quirk_mmap:
+        cmd += " quirk-mmap-%s" % quirk_mmap
+    _manager(cmd, "create %s (%d bytes)" % (name, size))
+    end = time.monotonic() + wait
+    while not os.path.exists(os.path.join(DEV_DIR, name)) and time.monotonic() < end:
+        time.sleep(0.01)
+
+
+def delete(name):
+    """Deletes buffer `name` through the manager (BufferBusy while open or mapped)."""
+    _manager("delete %s" % name, "delete %s" % name)
+
+
+def names():
+    """The names of the buffers that exist now."""
+    try:
+        return sorted(os.listdir(SYSFS_DIR))
+    except FileNotFoundError:
+        return []

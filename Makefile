@@ -5,7 +5,8 @@
 #   make                                  build for the running kernel
 #   make KERNEL_SRC=/path/to/headers      build for another kernel
 #   make ARCH=arm64                       cross build (picks aarch64-linux-gnu-)
-#   make install                          module, then the ioctl header
+#   make install                          module, then the ioctl header (and tools/udmabuf if built)
+#   make tools                            the command-line tool tools/udmabuf
 #   make clean | test | demo
 #
 # The kernel build itself reads Kbuild in this directory.
@@ -26,7 +27,7 @@ endif
 
 KBUILD_ARGS := -C $(KERNEL_SRC) M=$(CURDIR) ARCH=$(ARCH) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
 
-.PHONY: all modules install modules_install headers_install clean test demo
+.PHONY: all modules install modules_install headers_install tools tools_install clean test demo
 
 all: modules
 
@@ -36,7 +37,18 @@ modules:
 # The ioctl header for user programs goes to $(INSTALL_HDR_PATH)/linux/.
 INSTALL_HDR_PATH ?= $(DESTDIR)/usr/include
 
-install: modules_install headers_install
+install: modules_install headers_install tools_install
+
+# The command-line tool (user space, built with the host's or CROSS_COMPILE's cc).
+CC_TOOLS ?= $(CROSS_COMPILE)gcc
+tools: tools/udmabuf
+
+tools/udmabuf: tools/udmabuf.c u-dma-buf-ioctl.h
+	$(CC_TOOLS) -O2 -Wall -Wextra $(CFLAGS) $(LDFLAGS) -o $@ tools/udmabuf.c
+
+# Installed only if `make tools` built it, so the module build needs no user-space cc.
+tools_install:
+	if [ -e tools/udmabuf ]; then install -D -m 0755 tools/udmabuf $(DESTDIR)/usr/bin/udmabuf; fi
 
 headers_install:
 	install -D -m 0644 u-dma-buf-ioctl.h $(INSTALL_HDR_PATH)/linux/u-dma-buf-ioctl.h
@@ -46,6 +58,7 @@ modules_install: modules
 
 clean:
 	$(MAKE) $(KBUILD_ARGS) clean
+	rm -f tools/udmabuf
 
 # Boots real kernels in QEMU and runs every test (see tests/README.md).
 test:

@@ -71,6 +71,11 @@ make_initramfs() {
 	cp "$ko" "$stage/t/u-dma-buf.ko"
 	cp -a "$bindir"/. "$stage/t/bin/"
 	cp -a "$GUEST_DIR"/. "$stage/t/guest/"
+	# The user-space side (the Python package and the examples) for the userspace suite.
+	local extra
+	for extra in python examples; do
+		if [[ -d $REPO_TOP/$extra ]]; then cp -a "$REPO_TOP/$extra" "$stage/t/$extra"; fi
+	done
 	if [[ -n $pyroot_tag ]]; then
 		modules_in_load_order "$moddir" "${PYROOT_MODULES[@]}" >"$stage/lib/modules/harness/order"
 		while read -r name; do

@@ -57,7 +57,7 @@ class Edu:
         self.regs[0x80 // 8], self.regs[0x88 // 8], self.regs[0x90 // 8] = src, dst, count
         self.regs[0x98 // 8] = 3 if to_ram else 1
         end = time.monotonic() + 10
-        while self.regs[0x98 // 8] & 1:
+        while int(self.regs[0x98 // 8]) & 1:
             if time.monotonic() > end:
                 raise SystemExit("edu_loopback.py: DMA did not finish")
             time.sleep(0.001)
@@ -130,4 +130,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception:  # a setup error is 2, never the 1 of a data mismatch
+        import traceback
+        traceback.print_exc()
+        sys.exit(2)

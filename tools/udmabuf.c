@@ -85,7 +85,7 @@ static void fail(int e, const char *hint, const char *fmt, ...)
 /* A name must be a plain file name (it is used in paths). */
 static const char *check_name(const char *name)
 {
-	if (!*name || strlen(name) > 64 || strchr(name, '/') || name[0] == '.') {
+	if (!*name || strlen(name) > 63 || strpbrk(name, "/\\\"") || name[0] == '.') {
 		fprintf(stderr, "udmabuf: bad buffer name '%s'\n", name);
 		exit(2);
 	}

@@ -46,11 +46,14 @@ static const char *hold_name[] = {
 
 static void one_case(const char *name, size_t size, enum hold hold)
 {
-	const char *node = S("/dev/%s", name), *how = hold_name[hold];
+	const char *how = hold_name[hold];
+	char node[256], dir[256];
 	uint8_t *map = MAP_FAILED, *map2 = MAP_FAILED;
 	int fd, e;
 	long bad;
 
+	snprintf(node, sizeof(node), "/dev/%s", name);
+	snprintf(dir, sizeof(dir), SYSFS_CLASS "/%s", name);
 	e = mgr("create %s %zu\n", name, size);
 	if (!tap(e == 0, S("%s: create %s %zu", how, name, size), "expected OK got %s",
 		 errname(e)))
@@ -78,10 +81,10 @@ static void one_case(const char *name, size_t size, enum hold hold)
 	e = mgr("delete %s\n", name);
 	tap(e == EBUSY, S("%s: delete %s -> EBUSY", how, name), "expected EBUSY got %s",
 	    errname(e));
-	tap(exists(node) && exists(S(SYSFS_CLASS "/%s", name)),
+	tap(exists(node) && exists(dir),
 	    S("%s: after the refused delete %s and its sysfs directory are still there", how, node),
 	    "expected both got node %s, sysfs %s", exists(node) ? "yes" : "no",
-	    exists(S(SYSFS_CLASS "/%s", name)) ? "yes" : "no");
+	    exists(dir) ? "yes" : "no");
 	if (map != MAP_FAILED) {
 		bad = pat_find_bad(map, 0, size, 11);
 		tap(bad < 0, S("%s: the mapping keeps its data after the refused delete", how),
@@ -118,10 +121,10 @@ out:
 	e = mgr("delete %s\n", name);
 	tap(e == 0, S("%s: once the last user is gone, delete %s works", how, name),
 	    "expected OK got %s", errname(e));
-	tap(!exists(node) && !exists(S(SYSFS_CLASS "/%s", name)),
+	tap(!exists(node) && !exists(dir),
 	    S("%s: after the delete %s and its sysfs directory are gone", how, node),
 	    "expected neither got node %s, sysfs %s", exists(node) ? "yes" : "no",
-	    exists(S(SYSFS_CLASS "/%s", name)) ? "yes" : "no");
+	    exists(dir) ? "yes" : "no");
 }
 
 int main(int argc, char **argv)

@@ -181,12 +181,15 @@ static int exists(const char *path)
 static int cmd_remove(const char *dev, const char *addr)
 {
 	size_t size = attr_u64(dev, "size");
-	const char *node = S("/dev/%s", dev), *dir = S(SYSFS_CLASS "/%s", dev);
+	char node[256], dir[256];
 	uint8_t *map;
-	int fd = open(node, O_RDWR), rm;
+	int fd, rm;
 	long bad;
 	ssize_t n;
 
+	snprintf(node, sizeof(node), "/dev/%s", dev);
+	snprintf(dir, sizeof(dir), SYSFS_CLASS "/%s", dev);
+	fd = open(node, O_RDWR);
 	if (!tap(fd >= 0, S("open %s", node), "expected a file got %s", errname(errno)))
 		return 1;
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -1,0 +1,92 @@
+#!/bin/sh
+# 80-kapi: the in-kernel API (INTERFACE.md §10b) through tests/kmod/udmabuf_kapi_test,
+# which runs its checks when loaded and logs "udmabuf_kapi_test: ok - ..." lines; then
+# the buffers it makes meet user space (open -> in-kernel remove refused, manager
+# delete), and loads run while the manager creates and deletes at the same time.
+# shellcheck source=tests/guest/lib.sh
+. "${0%/*}/lib.sh"
+
+KMOD=${KMOD:-/t/kmod}
+KO=$KMOD/udmabuf_kapi_test.ko
+KNAME=udmabuf_kapi_test
+PARAMS=/sys/module/$KNAME/parameters
+
+mc() { "$BIN/mgr_cmd" "$@"; }
+
+if [ ! -e "$KO" ]; then
+	skip "the in-kernel API checks of udmabuf_kapi_test.ko" "no $KO in this guest (the harness builds tests/kmod/*/ into \$KMOD)"
+	finish
+fi
+
+# kapi_lines: the test module's lines since the mark, as TAP (# lines stay diagnostics).
+kapi_lines() { klog | sed -n "s/^$KNAME: //p"; }
+
+# kremove NAME: the module's in-kernel search + remove of NAME; prints its result.
+kremove() {
+	kmark
+	echo "$1" >"$PARAMS/remove"
+	kapi_lines | sed -n "s/^remove $1: //p"
+}
+
+EDU=$("$BIN/mgr_edu" find)
+if ! must_load "insmod u-dma-buf with no buffer"; then
+	finish
+fi
+kmark
+r=$("$BIN/modctl" load "$KO" ${EDU:+pci=$EDU} keep=kapi-keep)
+check "insmod $KNAME ${EDU:+pci=$EDU} keep=kapi-keep" OK "$r"
+lines=$(kapi_lines)
+printf '%s\n' "$lines" | grep -E '^(ok|not ok) - |^#' | sed 's/^# /# kapi: /'
+check_match "$KNAME ran to its end" 'done: 0 failed' "$(printf '%s\n' "$lines" | grep '^done:')"
+
+# --- its buffer and user space -----------------------------------------------------------
+check "kapi-keep made in the kernel has a node and is usable from user space" OK "$("$BIN/ut" pattern kapi-keep 1)"
+exec 8</dev/kapi-keep
+check "in-kernel remove of kapi-keep while user space has it open -> -EBUSY (-16)" -16 "$(kremove kapi-keep)"
+check "kapi-keep is still there" yes "$(mc e:/dev/kapi-keep)"
+exec 8<&-
+check "in-kernel remove of kapi-keep after the close -> 0" 0 "$(kremove kapi-keep)"
+check "kapi-keep's node is gone" no "$(mc e:/dev/kapi-keep)"
+check "in-kernel remove of it again -> -ENODEV (-19)" -19 "$(kremove kapi-keep)"
+mc 'w:create kmgr 8192\n' >/dev/null
+check "in-kernel remove of a buffer the manager made -> 0" "0 no" "$(kremove kmgr) $(mc e:/dev/kmgr)"
+r=$("$BIN/modctl" unload $KNAME)
+check "rmmod $KNAME" OK "$r"
+
+# A kept buffer that user space deletes through the manager before the module goes.
+kmark
+r=$("$BIN/modctl" load "$KO" keep=kapi-keep2)
+check "insmod $KNAME keep=kapi-keep2 (no PCI parent)" OK "$r"
+check "manager delete of the buffer made in the kernel" "OK no" "$(mc 'w:delete kapi-keep2\n' e:/dev/kapi-keep2)"
+check "rmmod $KNAME after its buffer was deleted from user space" OK "$("$BIN/modctl" unload $KNAME)"
+
+# --- loads racing with manager commands --------------------------------------------------
+kmark
+(
+	i=0
+	while [ $i -lt 150 ]; do
+		mc "w:create kr$((i % 3)) 4096\n" "w:delete kr$(((i + 2) % 3))\n" >/dev/null
+		i=$((i + 1))
+	done
+	mc 'w:delete kr0;' 'w:delete kr1;' 'w:delete kr2;' >/dev/null
+) &
+racer=$!
+n=0 fails=0
+while [ $n -lt 5 ]; do
+	kmark
+	r=$("$BIN/modctl" load "$KO" ${EDU:+pci=$EDU})
+	[ "$r" = OK ] || fails=$((fails + 1))
+	bad=$(kapi_lines | grep '^not ok' || true)
+	[ -z "$bad" ] || {
+		fails=$((fails + 1))
+		diag "load $n: $bad"
+	}
+	"$BIN/modctl" unload $KNAME >/dev/null || fails=$((fails + 1))
+	n=$((n + 1))
+done
+wait $racer
+check "five loads of $KNAME (all checks) while the manager creates and deletes: every check passed" 0 "$fails"
+check "no buffer is left by the racing loads" "" "$(cd /dev && ls -d kr[0-2] kapi* udmabuf200 2>/dev/null)"
+check_log_clean "no kernel warning in the in-kernel API suite"
+must_unload "rmmod u-dma-buf"
+finish

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * A module that uses every function u-dma-buf exports (INTERFACE.md §10b) when it is
+ * loaded, and prints one kernel log line per check:
+ *
+ *   udmabuf_kapi_test: ok - <what>
+ *   udmabuf_kapi_test: not ok - <what>: <expected ... got ...>
+ *   udmabuf_kapi_test: ok - <what> # SKIP <why>
+ *   udmabuf_kapi_test: done
+ *
+ * Init returns 0 whatever the results, so that the suite reads the lines.
+ *
+ * Parameters:
+ *   pci=<address>   a PCI device to use as a parent (the QEMU edu device)
+ *   keep=<name>     leave a buffer <name> (64 KiB) for user space until
+ *   remove=<name>   (written at run time) searches <name> and removes it; logs
+ *                   "udmabuf_kapi_test: remove <name>: <errno>"
+ */
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/kdev_t.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "u-dma-buf-funcs.h"
+
+#define PFX "udmabuf_kapi_test: "
+#define SIZE (64 * 1024)
+#define ID 200
+
+static char *pci;
+module_param(pci, charp, 0444);
+MODULE_PARM_DESC(pci, "PCI address of a parent device for the bound-buffer checks");
+
+static char *keep;
+module_param(keep, charp, 0444);
+MODULE_PARM_DESC(keep, "name of a buffer to leave for user space");
+
+static int failures;
+/* Prefix of the check names ("" or "<buffer>: "), so that repeated checks differ. */
+static const char *prefix = "";
+
+static void report(bool pass, const char *what, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list ap;
+
+	if (pass) {
+		pr_info(PFX "ok - %s%s\n", prefix, what);
+		return;
+	}
+	failures++;
+	va_start(ap, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &ap;
+	pr_info(PFX "not ok - %s%s: %pV\n", prefix, what, &vaf);
+	va_end(ap);
+}
+
+static long err_of(const struct device *dev)
+{
+	return IS_ERR(dev) ? PTR_ERR(dev) : 0;
+}
+
+static u8 pattern(size_t i)
+{
+	return (u8)(i * 7 + (i >> 12) + 1);
+}
+
+static int remove_param_set(const char *val, const struct kernel_param *kp)
+{
+	char name[64];
+	struct device *dev;
+	int err;
+
+	strscpy(name, val, sizeof(name));
+	strim(name);
+	dev = u_dma_buf_device_search(name, -1);
+	err = IS_ERR(dev) ? PTR_ERR(dev) : u_dma_buf_device_remove(dev);
+	pr_info(PFX "remove %s: %d\n", name, err);
+	return 0;
+}
+
+static const struct kernel_param_ops remove_param_ops = {
+	.set = remove_param_set,
+};
+module_param_cb(remove, &remove_param_ops, NULL, 0200);
+MODULE_PARM_DESC(remove, "write a buffer name: search it and remove it");
+
+/* Memory through getmap's virtual address, and both syncs. */
+static void check_memory(struct device *dev, const char *label)
+{
+	size_t size = 0, i, bad = SIZE;
+	void *virt = NULL;
+	dma_addr_t dma = 0;
+	u8 *p;
+	int err;
+
+	err = u_dma_buf_device_getmap(dev, NULL, NULL, NULL);
+	report(err == 0, "getmap with every output NULL", "expected 0 got %d", err);
+	err = u_dma_buf_device_getmap(dev, &size, &virt, &dma);
+	report(err == 0 && size == SIZE && virt,
+	       label, "getmap: expected 0, size %u, an address; got %d, size %zu, %s",
+	       SIZE, err, size, virt ? "an address" : "NULL");
+	if (err || !virt)
+		return;
+	err = u_dma_buf_device_getmap(dev, &size, NULL, NULL);
+	report(err == 0 && size == SIZE, "getmap with only the size", "expected 0 and %u got %d and %zu",
+	       SIZE, err, size);
+	p = virt;
+	for (i = 0; i < size; i++)
+		p[i] = pattern(i);
+	err = u_dma_buf_device_sync(dev, U_DMA_BUF_SYNC_FOR_DEVICE, 1, 0, size);
+	report(err == 0, "sync for the device (to device, whole buffer)", "expected 0 got %d", err);
+	err = u_dma_buf_device_sync(dev, U_DMA_BUF_SYNC_FOR_CPU, 2, 0, size);
+	report(err == 0, "sync for the CPU (from device, whole buffer)", "expected 0 got %d", err);
+	err = u_dma_buf_device_sync(dev, U_DMA_BUF_SYNC_FOR_DEVICE, 0, 4096, 8192);
+	report(err == 0, "sync for the device of a part (offset 4096, 8192 bytes, bidirectional)",
+	       "expected 0 got %d", err);
+	err = u_dma_buf_device_sync(dev, U_DMA_BUF_SYNC_FOR_CPU, 0, 4096, 8192);
+	report(err == 0, "sync for the CPU of a part (offset 4096, 8192 bytes)", "expected 0 got %d", err);
+	err = u_dma_buf_device_sync(dev, U_DMA_BUF_SYNC_FOR_DEVICE, 1, size + 1, 1);
+	report(err == -EINVAL, "sync with the offset past the end -> -EINVAL", "expected %d got %d",
+	       -EINVAL, err);
+	err = u_dma_buf_device_sync(dev, U_DMA_BUF_SYNC_FOR_CPU, 2, 4096, size);
+	report(err == -EINVAL, "sync with offset + size past the end -> -EINVAL", "expected %d got %d",
+	       -EINVAL, err);
+	err = u_dma_buf_device_sync(dev, U_DMA_BUF_SYNC_FOR_CPU, 2, U64_MAX - 10, 4096);
+	report(err == -EINVAL, "sync with an offset near 2^64 -> -EINVAL", "expected %d got %d",
+	       -EINVAL, err);
+	err = u_dma_buf_device_sync(dev, 3, 0, 0, size);
+	report(err == -EINVAL, "sync with cmd 3 -> -EINVAL", "expected %d got %d", -EINVAL, err);
+	err = u_dma_buf_device_sync(dev, U_DMA_BUF_SYNC_FOR_CPU, 0, 0, size);
+	report(err == 0, "sync for the CPU after the refused ones", "expected 0 got %d", err);
+	for (i = 0; i < size; i++) {
+		if (p[i] != pattern(i)) {
+			bad = i;
+			break;
+		}
+	}
+	report(bad == SIZE, "data written through getmap's address reads back after the syncs",
+	       "expected the pattern got byte %zu = 0x%02x", bad, bad < size ? p[bad] : 0);
+	memset(p, 0, size);
+}
+
+static void check_parent(void)
+{
+	struct device *parent, *dev, *found;
+	dma_addr_t dma = 0;
+	size_t size = 0;
+	void *virt = NULL;
+	int err;
+
+	if (!pci || !*pci) {
+		pr_info(PFX "ok - create with a PCI parent # SKIP no pci= parameter\n");
+		return;
+	}
+	parent = bus_find_device_by_name(&pci_bus_type, NULL, pci);
+	if (!parent) {
+		report(false, "the pci= parent exists", "expected PCI device %s got none", pci);
+		return;
+	}
+	dev = u_dma_buf_device_create("kapi-pci", -1, SIZE, 0, parent);
+	report(!IS_ERR(dev), "create kapi-pci with the PCI parent", "expected a device got %ld",
+	       err_of(dev));
+	if (!IS_ERR(dev)) {
+		report(dev->parent == parent, "kapi-pci's parent device is the PCI device",
+		       "expected %s got %s", dev_name(parent),
+		       dev->parent ? dev_name(dev->parent) : "none");
+		found = u_dma_buf_device_search("kapi-pci", -1);
+		report(found == dev, "search kapi-pci by name", "expected the device got %ld",
+		       err_of(found));
+		err = u_dma_buf_device_getmap(dev, &size, &virt, &dma);
+		report(err == 0 && size == SIZE && virt && dma + SIZE - 1 <= dma_get_mask(parent),
+		       "getmap of kapi-pci: memory the parent can reach (within its DMA mask)",
+		       "got %d, size %zu, dma %pad, mask %llx", err, size, &dma,
+		       dma_get_mask(parent));
+		prefix = "kapi-pci: ";
+		check_memory(dev, "getmap with every output: size, address");
+		prefix = "";
+		err = u_dma_buf_device_remove(dev);
+		report(err == 0, "remove kapi-pci", "expected 0 got %d", err);
+	}
+	dev = u_dma_buf_device_create("kapi-pci2", -1, SIZE, U_DMA_BUF_OPTION_DMA_MASK(40), parent);
+	if (IS_ERR(dev))
+		pr_info(PFX "ok - create with a parent and a DMA mask is refused (%ld): the parent's mask rules\n",
+			PTR_ERR(dev));
+	else
+		pr_info(PFX "ok - create with a parent and a DMA mask works (the option is ignored)\n");
+	if (!IS_ERR(dev))
+		u_dma_buf_device_remove(dev);
+	put_device(parent);
+}
+
+static int __init kapi_test_init(void)
+{
+	struct device *a, *b, *c, *found;
+	dma_addr_t dma = 0;
+	size_t size = 0;
+	void *virt = NULL;
+	int err, minor;
+
+	/* create without a parent */
+	a = u_dma_buf_device_create("kapi0", -1, SIZE, 0, NULL);
+	report(!IS_ERR(a), "create kapi0 (any minor, no parent)", "expected a device got %ld",
+	       err_of(a));
+	if (IS_ERR(a))
+		goto parent;
+	report(!strcmp(dev_name(a), "kapi0"), "kapi0's device is named kapi0", "got %s",
+	       dev_name(a));
+	minor = MINOR(a->devt);
+
+	b = u_dma_buf_device_create(NULL, ID, 2 * SIZE,
+				    U_DMA_BUF_OPTION_DMA_MASK(32) | U_DMA_BUF_OPTION_MMAP_MODE(2), NULL);
+	report(!IS_ERR(b), "create with no name, minor 200, DMA mask 32, mmap mode 2",
+	       "expected a device got %ld", err_of(b));
+	if (!IS_ERR(b)) {
+		report(!strcmp(dev_name(b), "udmabuf200") && MINOR(b->devt) == ID,
+		       "the unnamed buffer is udmabuf200 with minor 200", "got %s minor %d",
+		       dev_name(b), MINOR(b->devt));
+		err = u_dma_buf_device_getmap(b, &size, &virt, &dma);
+		report(err == 0 && size == 2 * SIZE && dma + size - 1 <= DMA_BIT_MASK(32),
+		       "udmabuf200 (DMA mask 32) lies below 4 GiB", "got %d, size %zu, dma %pad",
+		       err, size, &dma);
+	}
+	c = u_dma_buf_device_create("kapi0", -1, SIZE, 0, NULL);
+	report(PTR_ERR_OR_ZERO(c) == -EEXIST, "create of an existing name -> -EEXIST",
+	       "expected %d got %ld", -EEXIST, err_of(c));
+	c = u_dma_buf_device_create("kapi-dup-minor", ID, SIZE, 0, NULL);
+	report(IS_ERR(c), "create with a minor in use fails", "expected an error got %s",
+	       IS_ERR(c) ? "" : dev_name(c));
+	if (IS_ERR(c))
+		pr_info(PFX "# create with minor 200 in use: %ld\n", PTR_ERR(c));
+	c = u_dma_buf_device_create("kapi/slash", -1, SIZE, 0, NULL);
+	report(PTR_ERR_OR_ZERO(c) == -EINVAL, "create of a name with '/' -> -EINVAL",
+	       "expected %d got %ld", -EINVAL, err_of(c));
+	c = u_dma_buf_device_create("kapi-zero", -1, 0, 0, NULL);
+	report(PTR_ERR_OR_ZERO(c) == -EINVAL, "create of size 0 -> -EINVAL", "expected %d got %ld",
+	       -EINVAL, err_of(c));
+	c = u_dma_buf_device_create("kapi-mask", -1, SIZE, U_DMA_BUF_OPTION_DMA_MASK(11), NULL);
+	report(PTR_ERR_OR_ZERO(c) == -EINVAL, "create with DMA mask 11 -> -EINVAL",
+	       "expected %d got %ld", -EINVAL, err_of(c));
+	if (!IS_ERR(c))
+		u_dma_buf_device_remove(c);
+	c = u_dma_buf_device_create("kapi-id", 256, SIZE, 0, NULL);
+	report(IS_ERR(c), "create with minor 256 fails", "expected an error got %s",
+	       IS_ERR(c) ? "" : dev_name(c));
+	if (!IS_ERR(c))
+		u_dma_buf_device_remove(c);
+
+	/* search */
+	found = u_dma_buf_device_search("kapi0", -1);
+	report(found == a, "search kapi0 by name", "expected the device got %ld", err_of(found));
+	found = u_dma_buf_device_search(NULL, minor);
+	report(found == a, "search kapi0 by its minor", "expected the device got %ld",
+	       err_of(found));
+	found = u_dma_buf_device_search("kapi0", minor);
+	report(found == a, "search kapi0 by name and minor", "expected the device got %ld",
+	       err_of(found));
+	found = u_dma_buf_device_search("kapi0", ID);
+	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search by name with another buffer's minor -> -ENODEV",
+	       "expected %d got %ld", -ENODEV, err_of(found));
+	found = u_dma_buf_device_search("kapi-nosuch", -1);
+	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search of an unknown name -> -ENODEV",
+	       "expected %d got %ld", -ENODEV, err_of(found));
+	found = u_dma_buf_device_search(NULL, 255);
+	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search of an unused minor -> -ENODEV",
+	       "expected %d got %ld", -ENODEV, err_of(found));
+
+	/* getmap, memory, sync */
+	prefix = "kapi0: ";
+	check_memory(a, "getmap with every output: size, address");
+	prefix = "";
+
+	/* remove */
+	err = u_dma_buf_device_remove(a);
+	report(err == 0, "remove kapi0", "expected 0 got %d", err);
+	err = u_dma_buf_device_remove(a);
+	report(err == -ENODEV, "remove kapi0 again -> -ENODEV", "expected %d got %d", -ENODEV, err);
+	found = u_dma_buf_device_search("kapi0", -1);
+	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search of the removed kapi0 -> -ENODEV",
+	       "expected %d got %ld", -ENODEV, err_of(found));
+	err = u_dma_buf_device_getmap(a, &size, NULL, NULL);
+	report(err == -ENODEV, "getmap of the removed kapi0 -> -ENODEV", "expected %d got %d",
+	       -ENODEV, err);
+	err = u_dma_buf_device_sync(a, U_DMA_BUF_SYNC_FOR_CPU, 0, 0, 4096);
+	report(err == -ENODEV, "sync of the removed kapi0 -> -ENODEV", "expected %d got %d",
+	       -ENODEV, err);
+	a = u_dma_buf_device_create("kapi0", -1, SIZE, 0, NULL);
+	report(!IS_ERR(a), "the name kapi0 can be created again at once", "expected a device got %ld",
+	       err_of(a));
+	if (!IS_ERR(a)) {
+		err = u_dma_buf_device_remove(a);
+		report(err == 0, "remove the new kapi0", "expected 0 got %d", err);
+	}
+	if (!IS_ERR(b)) {
+		err = u_dma_buf_device_remove(b);
+		report(err == 0, "remove udmabuf200", "expected 0 got %d", err);
+	}
+parent:
+	check_parent();
+	if (keep && *keep) {
+		c = u_dma_buf_device_create(keep, -1, SIZE, 0, NULL);
+		report(!IS_ERR(c), "create the buffer kept for user space", "expected a device got %ld",
+		       err_of(c));
+	}
+	pr_info(PFX "done: %d failed\n", failures);
+	return 0;
+}
+
+static void __exit kapi_test_exit(void)
+{
+	struct device *dev;
+
+	if (keep && *keep) {
+		dev = u_dma_buf_device_search(keep, -1);
+		if (!IS_ERR(dev))
+			u_dma_buf_device_remove(dev);
+	}
+}
+
+module_init(kapi_test_init);
+module_exit(kapi_test_exit);
+MODULE_DESCRIPTION("Checks of the u-dma-buf in-kernel API");
+MODULE_LICENSE("Dual BSD/GPL");

@@ -169,14 +169,13 @@ cli_check "udmabuf --yaml list: exit 2 (usage)" 2 "usage" --yaml list
 if [ -z "$PYROOT" ]; then
 	skip "Python loopback and package tests" "no Python in this boot (PYROOT is empty)"
 elif [ "$ARCH" = amd64 ]; then
-	PY="chroot $PYROOT /usr/bin/python3"
 	if [ $EDU_OK = 1 ]; then
-		expect_status "Python edu loopback (ioctls): the data arrives" 0 $PY /t/examples/edu_loopback.py udmabuf0
-		expect_status "Python edu loopback (sysfs): the data arrives" 0 $PY /t/examples/edu_loopback.py --sysfs udmabuf0
-		expect_status "Python edu loopback with allocate() on a Pool: the data arrives" 0 $PY /t/examples/edu_loopback.py --allocate udmabuf0
-		expect_mismatch "Python negative control: bus mastering off, the data does not arrive" $PY /t/examples/edu_loopback.py --no-bus-master --allocate udmabuf0
+		expect_status "Python edu loopback (ioctls): the data arrives" 0 chroot "$PYROOT" /usr/bin/python3 /t/examples/edu_loopback.py udmabuf0
+		expect_status "Python edu loopback (sysfs): the data arrives" 0 chroot "$PYROOT" /usr/bin/python3 /t/examples/edu_loopback.py --sysfs udmabuf0
+		expect_status "Python edu loopback with allocate() on a Pool: the data arrives" 0 chroot "$PYROOT" /usr/bin/python3 /t/examples/edu_loopback.py --allocate udmabuf0
+		expect_mismatch "Python negative control: bus mastering off, the data does not arrive" chroot "$PYROOT" /usr/bin/python3 /t/examples/edu_loopback.py --no-bus-master --allocate udmabuf0
 	fi
-	$PY /t/guest/py/test_userspace.py
+	chroot "$PYROOT" /usr/bin/python3 /t/guest/py/test_userspace.py
 	st=$?
 	[ $st -eq 0 ] || not_ok "python3 py/test_userspace.py ran to the end" "expected exit status 0 got $st"
 else
@@ -188,8 +187,9 @@ else
 	skip "Python package tests" "amd64 only (Python is slow on $ARCH)"
 fi
 
-for b in $(ls $CLASS 2>/dev/null); do
-	case $b in udmabuf0 | u-dma-buf-mgr) ;; *) echo "delete $b" >/dev/u-dma-buf-mgr ;; esac
+for d in "$CLASS"/*; do
+	b=${d##*/}
+	case $b in udmabuf0 | u-dma-buf-mgr | "*") ;; *) echo "delete $b" >/dev/u-dma-buf-mgr ;; esac
 done
 must_unload "rmmod after the user-space tests"
 finish

@@ -6,23 +6,38 @@ QEMU_MEMORY=1G
 QEMU_DMA_MASTER=(-device "edu,dma_mask=0xffffffff")
 KERNEL_ARGS="panic=-1 quiet log_buf_len=8M"
 
-# qemu_command ARCH KERNEL INITRD PYROOT_DIR ACCEL: the QEMU command line, one word a line.
-qemu_command() {
-	local arch=$1 kernel=$2 initrd=$3 pyroot=$4 accel=$5 word
-	local words=()
+# qemu_machine ARCH ACCEL: the words that define the guest machine (and so its device
+# tree), one a line: the same for a boot and for the -machine dumpdtb of tests/lib/dt.sh.
+qemu_machine() {
+	local arch=$1 accel=$2 words=() word
 	case $arch in
 	amd64)
 		words=(qemu-system-x86_64 -accel "$accel")
 		[[ $accel == kvm ]] && words+=(-cpu host)
-		words+=(-append "console=ttyS0 $KERNEL_ARGS")
 		;;
 	arm64)
-		words=(qemu-system-aarch64 -M virt -cpu cortex-a53 -accel tcg
-			-append "console=ttyAMA0 cma=128M $KERNEL_ARGS")
+		words=(qemu-system-aarch64 -M virt -cpu cortex-a53 -accel tcg)
 		;;
+	*) die "qemu_machine: unknown architecture '$arch'" ;;
 	esac
-	words+=(-m "$QEMU_MEMORY" -smp 1 -nographic -no-reboot -nic none "${QEMU_DMA_MASTER[@]}"
-		-kernel "$kernel" -initrd "$initrd")
+	words+=(-m "$QEMU_MEMORY" -smp 1 -nographic -no-reboot -nic none "${QEMU_DMA_MASTER[@]}")
+	for word in "${words[@]}"; do
+		printf '%s\n' "$word"
+	done
+}
+
+# qemu_command ARCH KERNEL INITRD PYROOT_DIR ACCEL [DTB]: the QEMU command line, one word
+# a line.  DTB replaces the machine's own device tree (arm64).
+qemu_command() {
+	local arch=$1 kernel=$2 initrd=$3 pyroot=$4 accel=$5 dtb=${6:-} word
+	local words=()
+	mapfile -t words < <(qemu_machine "$arch" "$accel")
+	case $arch in
+	amd64) words+=(-append "console=ttyS0 $KERNEL_ARGS") ;;
+	arm64) words+=(-append "console=ttyAMA0 cma=128M $KERNEL_ARGS") ;;
+	esac
+	words+=(-kernel "$kernel" -initrd "$initrd")
+	[[ -z $dtb ]] || words+=(-dtb "$dtb")
 	# A scratch disk for the zero-copy tests: /dev/vda in the guest, empty at each boot.
 	truncate -s 0 "${initrd%/*}/disk.img"
 	truncate -s 64M "${initrd%/*}/disk.img"

@@ -2,26 +2,90 @@
 # the guest's static C programs.
 # shellcheck shell=bash
 
-# module_make_args ARCH RELEASE: what the repo's Makefile is given to build for a kernel.
-module_make_args() {
-	echo "KERNEL_SRC=$(kernel_headers "$1" "$2")"
+# kbuild_args ARCH HEADERS: what kbuild is given to build for a kernel, one a line.
+kbuild_args() {
+	echo "KERNEL_SRC=$2"
 	case $1 in
 	amd64) echo ARCH=x86 ;;
 	arm64) printf '%s\n' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- ;;
+	*) die "kbuild_args: unknown architecture '$1'" ;;
 	esac
 }
 
-# build_module ARCH RELEASE DIR [MAKE_ARGS...]: copies the module sources to DIR and runs
-# the repo's Makefile there; the output is in DIR/build.log.
+# module_make_args ARCH RELEASE: what the repo's Makefile is given to build for a Debian
+# kernel.
+module_make_args() {
+	kbuild_args "$1" "$(kernel_headers "$1" "$2")"
+}
+
+# build_module ARCH RELEASE DIR [MAKE_ARGS...]: the module for a Debian kernel (below).
 build_module() {
-	local arch=$1 krel=$2 dir=$3 args
+	local arch=$1 krel=$2 dir=$3
 	shift 3
-	mapfile -t args < <(module_make_args "$arch" "$krel")
+	build_module_against "$arch" "$(kernel_headers "$arch" "$krel")" "$dir" "$@"
+}
+
+# build_module_against ARCH HEADERS DIR [MAKE_ARGS...]: copies the module sources to DIR
+# and runs the repo's Makefile there; the output is in DIR/build.log.
+build_module_against() {
+	local arch=$1 headers=$2 dir=$3 args
+	shift 3
+	mapfile -t args < <(kbuild_args "$arch" "$headers")
 	copy_module_sources "$dir"
 	[[ -e $dir/Makefile ]] || die "$MODULE_SRC has no Makefile"
 	echo "make ${args[*]} $*"
 	make -C "$dir" "${args[@]}" "$@" 2>&1 | tee "$dir/build.log"
 	[[ -e $dir/u-dma-buf.ko ]] || die "the build made no u-dma-buf.ko in $dir"
+}
+
+# kmod_dirs: the test modules, every $KMOD_DIR/*/ that has a Kbuild file, one a line.
+kmod_dirs() {
+	local dir
+	for dir in "$KMOD_DIR"/*/; do
+		[[ -e $dir/Kbuild ]] && echo "${dir%/}"
+	done
+	return 0
+}
+
+# build_kmod ARCH HEADERS MODULE_BUILD SRC OUT: the test module in SRC built as an external
+# module (W=1) against HEADERS, with the symbols of the u-dma-buf build in MODULE_BUILD and
+# the module tree's top directory on the include path (u-dma-buf-funcs.h); in OUT, with
+# OUT/build.log.
+build_kmod() {
+	local arch=$1 headers=$2 modbuild=$3 src=$4 out=$5 cross=()
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp -a "$src"/. "$out/"
+	[[ -e $modbuild/Module.symvers ]] || die "$modbuild has no Module.symvers"
+	case $arch in
+	amd64) cross=(ARCH=x86) ;;
+	arm64) cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+	esac
+	echo "make -C $headers M=$out ${cross[*]} W=1 KBUILD_EXTRA_SYMBOLS=$modbuild/Module.symvers KCFLAGS=-I$MODULE_SRC modules"
+	make -C "$headers" M="$out" "${cross[@]}" W=1 KBUILD_EXTRA_SYMBOLS="$modbuild/Module.symvers" \
+		KCFLAGS="-I$MODULE_SRC" modules 2>&1 | tee "$out/build.log"
+	find "$out" -maxdepth 1 -name '*.ko' | grep -q . || die "the build made no .ko in $out"
+}
+
+# build_kmods ARCH HEADERS MODULE_BUILD OUT: every test module, one test each; the .ko
+# files are collected in OUT/ko.
+build_kmods() {
+	local arch=$1 headers=$2 modbuild=$3 out=$4 src name warnings
+	rm -rf "$out"
+	mkdir -p "$out/ko"
+	while read -r src; do
+		name=$(basename "$src")
+		step build_kmod "$arch" "$headers" "$modbuild" "$src" "$out/$name"
+		step_failed "kmod $name: build W=1 against u-dma-buf's Module.symvers" && continue
+		warnings=$(grep -E 'warning:|error:|WARNING:|ERROR:' "$out/$name/build.log" || true)
+		if [[ -n $warnings ]]; then
+			test_fail "kmod $name: build W=1 against u-dma-buf's Module.symvers without warnings"
+			diag_lines <<<"$warnings"
+		else
+			test_pass "kmod $name: build W=1 against u-dma-buf's Module.symvers without warnings"
+		fi
+		cp "$out/$name"/*.ko "$out/ko/"
+	done < <(kmod_dirs)
 }
 
 # build_warnings LOG: the compiler's warning and error lines of a build log.

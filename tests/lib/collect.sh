@@ -2,7 +2,9 @@
 # kernel log, and how the boot ended.
 # shellcheck shell=bash
 
-KERNEL_REPORTS='BUG:|WARNING:|Oops|Call [Tt]race|Kernel panic|KASAN|UBSAN|kmemleak|possible circular locking|lockdep|INFO: task .* blocked|general protection|Unable to handle kernel'
+# kmemleak's own boot lines ("kmemleak: Kernel memory leak detector initialized") are no
+# report; "N new suspected memory leaks" is.
+KERNEL_REPORTS='BUG:|WARNING:|Oops|Call [Tt]race|Kernel panic|KASAN|UBSAN|suspected memory leak|possible circular locking|lockdep|INFO: task .* blocked|general protection|Unable to handle kernel'
 
 # serial_to_text: the serial console (stdin) as text lines, without CR and the firmware's
 # terminal escapes; unbuffered, so that it can show a console as it arrives.
@@ -129,4 +131,22 @@ check_boot_end() {
 		return 0
 	fi
 	tail -n 15 "$log" | diag_lines
+}
+
+# check_kmemleak LOG: one test: the kmemleak scan the guest printed after the last suite
+# (INITRAMFS_KMEMLEAK) reports no leak.
+check_kmemleak() {
+	local log=$1 section=$1.kmemleak what="kmemleak scan after the last suite reports no leak"
+	sed -n '/^KMEMLEAK-BEGIN$/,/^KMEMLEAK-END$/p' "$log" >"$section"
+	if ! grep -qx KMEMLEAK-END "$section"; then
+		test_fail "$what (the guest never printed its scan)"
+	elif grep -qx KMEMLEAK-UNAVAILABLE "$section"; then
+		test_fail "$what (the kernel has no /sys/kernel/debug/kmemleak)"
+		grep '^#' "$section" | diag_lines
+	elif grep -q 'unreferenced object' "$section"; then
+		test_fail "$what ($(grep -c 'unreferenced object' "$section") unreferenced objects)"
+		sed '1d;$d' "$section" | head -n 60 | diag_lines
+	else
+		test_pass "$what"
+	fi
 }

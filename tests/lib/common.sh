@@ -11,6 +11,9 @@ CACHE_DIR=${U_DMA_BUF_CACHE:-${HOME:-/root}/.cache/u-dma-buf-test}
 MODULE_SRC=${U_DMA_BUF_SRC:-$REPO_TOP}
 # shellcheck disable=SC2034
 GUEST_DIR=${U_DMA_BUF_GUEST_DIR:-$REPO_TOP/tests/guest}
+# Test kernel modules: every directory here with a Kbuild file (tests/lib/build.sh).
+# shellcheck disable=SC2034
+KMOD_DIR=${U_DMA_BUF_KMOD_DIR:-$REPO_TOP/tests/kmod}
 
 # Everything the harness runs on the host.  gcc-12-multilib, never gcc-multilib: the
 # gcc-multilib meta package conflicts with the arm64 cross compiler.
@@ -155,13 +158,27 @@ copy_module_sources() {
 	return 0
 }
 
-# guest_arch_of LABEL / kernel_series_of LABEL: amd64-6.12 -> amd64 / 6.12
+# Kernel labels: <arch>-<series> (a Debian kernel, amd64-6.12), <arch>-<series>-dt (the
+# same kernel booted with the device tree of tests/lib/dt.sh: arm64 only) and debug (the
+# kernel that tests/lib/debug-kernel.sh builds; its architecture is in its env file).
+# guest_arch_of LABEL / kernel_series_of LABEL: arm64-6.12-dt -> arm64 / 6.12
 guest_arch_of() { echo "${1%%-*}"; }
-kernel_series_of() { echo "${1#*-}"; }
+kernel_series_of() {
+	local rest=${1#*-}
+	echo "${rest%-dt}"
+}
+# label_is_dt LABEL: a device-tree boot.
+label_is_dt() { [[ $1 == *-dt ]]; }
 
 # suite_name FILE: tests/guest/10-params.sh -> params
 suite_name() {
 	local base
 	base=$(basename "$1" .sh)
 	echo "${base#[0-9][0-9]-}"
+}
+
+# suite_is_dt FILE: a device-tree suite (NN-dt-<name>.sh), which runs only in the -dt boots;
+# every other suite runs only in the other boots.
+suite_is_dt() {
+	[[ $(suite_name "$1") == dt-* ]]
 }

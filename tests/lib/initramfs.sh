@@ -57,13 +57,21 @@ unpack_module() {
 
 # make_initramfs OUT ARCH SERIES RELEASE KO BINDIR PYROOT_TAG SUITE_TIMEOUT SUITE...
 # SUITE is a file name in $GUEST_DIR without .sh; PYROOT_TAG is empty for no PYROOT.
+# Optional settings from the environment:
+#   INITRAMFS_MODDIR    the kernel's /lib/modules/<release> (default: the Debian kernel's)
+#   INITRAMFS_KMODS     a directory whose *.ko go to /t/kmod (KMOD in the guest)
+#   INITRAMFS_DT        1 for a device-tree boot (DT=1 in the guest)
+#   INITRAMFS_KMEMLEAK  1: after the last suite the guest prints a kmemleak scan
 make_initramfs() {
 	local out=$1 arch=$2 series=$3 krel=$4 ko=$5 bindir=$6 pyroot_tag=$7 suite_timeout=$8
 	shift 8
 	local stage=$out.d moddir name
-	moddir=$(kernel_modules "$arch" "$krel")
+	moddir=${INITRAMFS_MODDIR:-$(kernel_modules "$arch" "$krel")}
 	rm -rf "$stage"
-	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules/harness,t/bin,t/guest}
+	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules/harness,t/bin,t/guest,t/kmod}
+	if [[ -n ${INITRAMFS_KMODS:-} ]]; then
+		find "$INITRAMFS_KMODS" -maxdepth 1 -name '*.ko' -exec cp {} "$stage/t/kmod/" \;
+	fi
 	cp "$(busybox_for "$arch")" "$stage/bin/busybox"
 	cp "$HARNESS_LIB/guest-init.sh" "$stage/init"
 	chmod 755 "$stage/init"
@@ -89,6 +97,8 @@ make_initramfs() {
 		SUITES='$*'
 		SUITE_TIMEOUT='$suite_timeout'
 		PYROOT_TAG='$pyroot_tag'
+		DT='${INITRAMFS_DT:-0}'
+		KMEMLEAK='${INITRAMFS_KMEMLEAK:-0}'
 	CONF
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out"
 	rm -rf "$stage"

@@ -70,6 +70,62 @@ kernel_fetch_locked() {
 	kernel_prune_old "$arch" "$krel"
 }
 
+# The env file of a kernel tells the harness what it needs to build for the kernel and
+# boot it, one KEY=value a line (no quotes, no spaces in values).  tests/lib/debug-kernel.sh
+# prints the path of one such file for the kernel it builds.
+#   KERNEL_NAME     the label (arm64-6.12, debug)
+#   ARCH            the guest architecture: amd64 or arm64
+#   KVER            the series: 6.1, 6.12
+#   KREL            the release, uname -r in the guest
+#   KERNEL_HEADERS  the tree external modules build against (make -C <it> M=...)
+#   KERNEL_IMAGE    the image QEMU boots (-kernel)
+#   KERNEL_MODULES  the kernel's /lib/modules/<release> (modules.builtin, kernel/...)
+# Other keys are allowed and ignored.
+KERNEL_ENV_KEYS=(ARCH KVER KREL KERNEL_HEADERS KERNEL_IMAGE KERNEL_MODULES)
+
+# kernel_env_file ARCH RELEASE: writes the env file of a fetched Debian kernel and prints
+# its path.
+kernel_env_file() {
+	local arch=$1 krel=$2 file
+	file=$(kernel_dir "$arch" "$krel")/kernel.env
+	cat >"$file.$$" <<-ENV
+		KERNEL_NAME=$arch-$(cut -d. -f1,2 <<<"$krel")
+		ARCH=$arch
+		KVER=$(cut -d. -f1,2 <<<"$krel")
+		KREL=$krel
+		KERNEL_HEADERS=$(kernel_headers "$arch" "$krel")
+		KERNEL_IMAGE=$(kernel_image "$arch" "$krel")
+		KERNEL_MODULES=$(kernel_modules "$arch" "$krel")
+	ENV
+	mv -f "$file.$$" "$file"
+	echo "$file"
+}
+
+# load_kernel_env FILE: KENV[KEY] = the values of an env file; dies when one of
+# KERNEL_ENV_KEYS is missing or a path in it does not exist.
+load_kernel_env() {
+	local file=$1 line key value
+	declare -gA KENV=()
+	[[ -r $file ]] || die "kernel env file '$file' cannot be read"
+	while IFS= read -r line || [[ -n $line ]]; do
+		[[ $line =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] || continue
+		key=${BASH_REMATCH[1]}
+		value=${BASH_REMATCH[2]}
+		if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then
+			value=${BASH_REMATCH[1]}
+		fi
+		KENV[$key]=$value
+	done <"$file"
+	for key in "${KERNEL_ENV_KEYS[@]}"; do
+		[[ -n ${KENV[$key]:-} ]] || die "kernel env file $file has no $key"
+	done
+	[[ ${KENV[ARCH]} == amd64 || ${KENV[ARCH]} == arm64 ]] ||
+		die "kernel env file $file: ARCH=${KENV[ARCH]} (expected amd64 or arm64)"
+	for key in KERNEL_HEADERS KERNEL_IMAGE KERNEL_MODULES; do
+		[[ -e ${KENV[$key]} ]] || die "kernel env file $file: $key=${KENV[$key]} does not exist"
+	done
+}
+
 # kernel_prune_old ARCH RELEASE: drops the cached older releases of the same series.
 kernel_prune_old() {
 	local arch=$1 krel=$2 series old

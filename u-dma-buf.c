@@ -209,8 +209,9 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  *	allocated for, so that its DMA configuration lives as long as the memory
  * @lock: guards the sync state below it
  * @minor: minor number, index in udmabuf_minors
- * @listed: in udmabuf_minors, so open() and lookups by name find it
- *	(guarded by udmabuf_minors_lock)
+ * @detached: being removed: open() and lookups no longer find it, but its
+ *	minor and name stay taken until udmabuf_destroy() (guarded by
+ *	udmabuf_minors_lock)
  * @pdev: the platform device whose driver owns the buffer (parameter,
  *	manager and device-tree buffers); NULL for a buffer bound to a parent
  * @dma_dev: the device the memory is allocated for: @dev, or a parent device
@@ -238,7 +239,7 @@ struct udmabuf {
 	struct device dev;
 	struct mutex lock;		/* guards the sync state */
 	int minor;
-	bool listed;
+	bool detached;
 	struct platform_device *pdev;
 	struct device *dma_dev;
 	bool rmem_assigned;
@@ -650,8 +651,10 @@ static int udmabuf_open(struct inode *inode, struct file *file)
 
 	mutex_lock(&udmabuf_minors_lock);
 	buf = idr_find(&udmabuf_minors, iminor(inode));
-	if (buf)
+	if (buf && !buf->detached)
 		udmabuf_get(buf);
+	else
+		buf = NULL;
 	mutex_unlock(&udmabuf_minors_lock);
 	if (!buf)
 		return -ENODEV;
@@ -1199,8 +1202,9 @@ static int udmabuf_check_export(struct udmabuf *buf,
 	u64 size = args->size ?: buf->alloc_size - min_t(u64, args->offset,
 							 buf->alloc_size);
 
-	if (args->flags & ~(u64)UDMABUF_EXPORT_FD_FLAGS) {
-		udmabuf_user_err(buf, "export: flags 0x%llx: only O_CLOEXEC, the access mode and O_SYNC are allowed\n",
+	if ((args->flags & ~(u64)UDMABUF_EXPORT_FD_FLAGS) ||
+	    ((args->flags & O_SYNC) && (args->flags & O_SYNC) != O_SYNC)) {
+		udmabuf_user_err(buf, "export: flags 0x%llx: only O_CLOEXEC, the access mode and O_SYNC (whole) are allowed\n",
 				 args->flags);
 		return -EINVAL;
 	}
@@ -1524,16 +1528,7 @@ static void udmabuf_log_info(struct udmabuf *buf)
 	dev_info(dev, "%-14s = %d\n", "mmap mode", buf->mmap_mode);
 }
 
-static void udmabuf_unlist(struct udmabuf *buf)
-{
-	lockdep_assert_held(&udmabuf_minors_lock);
-	if (!buf->listed)
-		return;
-	idr_remove(&udmabuf_minors, buf->minor);
-	buf->listed = false;
-}
-
-/* A listed buffer by name and/or minor; NULL or a negative minor match any. */
+/* A buffer that is not detached, by name and/or minor; NULL or -1: any. */
 static struct udmabuf *udmabuf_find(const char *name, int minor)
 {
 	struct udmabuf *buf;
@@ -1541,13 +1536,14 @@ static struct udmabuf *udmabuf_find(const char *name, int minor)
 
 	lockdep_assert_held(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if ((!name || !strcmp(dev_name(&buf->dev), name)) &&
+		if (!buf->detached &&
+		    (!name || !strcmp(dev_name(&buf->dev), name)) &&
 		    (minor < 0 || minor == id))
 			return buf;
 	return NULL;
 }
 
-/* The listed buffer whose device is @dev; @dev is compared, never used. */
+/* The buffer whose device is @dev, unless detached; @dev is compared, never used. */
 static struct udmabuf *udmabuf_find_by_device(struct device *dev)
 {
 	struct udmabuf *buf;
@@ -1555,14 +1551,22 @@ static struct udmabuf *udmabuf_find_by_device(struct device *dev)
 
 	lockdep_assert_held(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if (&buf->dev == dev)
+		if (!buf->detached && &buf->dev == dev)
 			return buf;
 	return NULL;
 }
 
+/* Detached buffers count: their device keeps the name until it is deleted. */
 static bool udmabuf_name_taken(const char *name)
 {
-	return udmabuf_find(name, -1);
+	struct udmabuf *buf;
+	int id;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	idr_for_each_entry(&udmabuf_minors, buf, id)
+		if (!strcmp(dev_name(&buf->dev), name))
+			return true;
+	return false;
 }
 
 /*
@@ -1692,11 +1696,13 @@ static int udmabuf_setup_dma(struct udmabuf *buf,
 	}
 	if (!req->dma_mask_bits)
 		return 0;
-	err = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(req->dma_mask_bits));
-	if (err)
-		dev_err(dev, "a %d-bit DMA mask is not supported on this platform: %d\n",
-			req->dma_mask_bits, err);
-	return err;
+	/* The platform cannot reach memory with so few address bits. */
+	if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(req->dma_mask_bits))) {
+		dev_err(dev, "no memory is reachable with a %d-bit DMA mask on this platform; use a wider mask\n",
+			req->dma_mask_bits);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /**
@@ -1755,7 +1761,6 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	err = udmabuf_claim_minor(buf, req);
 	if (err)
 		goto err_unlock;
-	buf->listed = true;
 	err = udmabuf_alloc_memory(buf);
 	if (err)
 		goto err_minor;
@@ -1770,7 +1775,7 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	return buf;
 
 err_minor:
-	udmabuf_unlist(buf);
+	idr_remove(&udmabuf_minors, buf->minor);
 err_unlock:
 	mutex_unlock(&udmabuf_minors_lock);
 err_put:
@@ -1779,15 +1784,16 @@ err_put:
 }
 
 /*
- * Detach the name and the device node at once and drop the registration
- * reference; the memory goes with the last reference.  The buffer may have
- * been unlisted already by udmabuf_delete().
+ * Remove the device node and give back the minor and the name at once, then
+ * drop the registration reference; the memory goes with the last reference.
+ * The buffer may have been detached already by its remover.
  */
 static void udmabuf_destroy(struct udmabuf *buf)
 {
 	mutex_lock(&udmabuf_minors_lock);
-	udmabuf_unlist(buf);
+	buf->detached = true;
 	device_del(&buf->dev);
+	idr_remove(&udmabuf_minors, buf->minor);
 	mutex_unlock(&udmabuf_minors_lock);
 	udmabuf_put(buf);
 }
@@ -1951,8 +1957,15 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 		buf = udmabuf_create(&req);
 		err = PTR_ERR_OR_ZERO(buf);
 	}
-	if (pdata)
+	/*
+	 * A platform device the module made reports its failure to its maker,
+	 * which unregisters it; the cause is already in the log once.
+	 */
+	if (pdata) {
 		pdata->probe_err = err;
+		if (err)
+			return 0;
+	}
 	if (err)
 		return err;
 	buf->pdev = pdev;
@@ -1964,7 +1977,11 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 
 static void udmabuf_platform_remove(struct platform_device *pdev)
 {
-	udmabuf_destroy(platform_get_drvdata(pdev));
+	struct udmabuf *buf = platform_get_drvdata(pdev);
+
+	if (!buf)
+		return;
+	udmabuf_destroy(buf);
 	if (info_enable)
 		dev_info(&pdev->dev, "driver removed.\n");
 }
@@ -2157,9 +2174,9 @@ static void udmabuf_destroy_bound(struct udmabuf *buf)
 }
 
 /*
- * Remove a listed buffer of any origin unless it is in use.  It is unlisted
- * under the lock that open() takes, so no new user can appear after the
- * check; only the caller that unlisted it destroys it.
+ * Remove a buffer of any origin unless it is in use.  It is detached under
+ * the lock that open() takes, so no new user can appear after the check;
+ * only the caller that detached it destroys it.
  */
 static int udmabuf_delete(struct udmabuf *buf)
 {
@@ -2172,7 +2189,7 @@ static int udmabuf_delete(struct udmabuf *buf)
 		mutex_unlock(&udmabuf_minors_lock);
 		return -EBUSY;
 	}
-	udmabuf_unlist(buf);
+	buf->detached = true;
 	pdev = buf->pdev;
 	if (pdev) {
 		owned = udmabuf_take_owned_pdev(pdev);
@@ -2209,9 +2226,10 @@ static int udmabuf_parent_notify(struct notifier_block *nb,
 
 		mutex_lock(&udmabuf_minors_lock);
 		idr_for_each_entry(&udmabuf_minors, buf, id) {
-			if (!buf->pdev && buf->dma_dev == parent) {
+			if (!buf->detached && !buf->pdev &&
+			    buf->dma_dev == parent) {
 				found = buf;
-				udmabuf_unlist(buf);
+				buf->detached = true;
 				break;
 			}
 		}
@@ -2297,9 +2315,9 @@ static void udmabuf_remove_all(void)
 
 		mutex_lock(&udmabuf_minors_lock);
 		idr_for_each_entry(&udmabuf_minors, buf, id) {
-			if (!buf->pdev) {
+			if (!buf->detached && !buf->pdev) {
 				found = buf;
-				udmabuf_unlist(buf);
+				buf->detached = true;
 				break;
 			}
 		}
@@ -2322,7 +2340,6 @@ struct udmabuf_mgr {
 	struct mutex lock;		/* guards the fields below */
 	char line[UDMABUF_MGR_LINE_MAX + 1];
 	size_t len;
-	bool discarding;
 };
 
 static int udmabuf_mgr_open(struct inode *inode, struct file *file)
@@ -2418,11 +2435,8 @@ static int udmabuf_mgr_create(char **tokens, int count)
 	buf = udmabuf_make(&spec);
 	if (spec.parent)
 		put_device(spec.parent);
-	if (IS_ERR(buf)) {
-		pr_err("u-dma-buf-mgr: create %s failed: %ld\n", spec.name,
-		       PTR_ERR(buf));
+	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	}
 	pr_info("u-dma-buf-mgr: create %s size=%llu\n", spec.name, spec.size);
 	return 0;
 }
@@ -2479,18 +2493,17 @@ static int udmabuf_mgr_run(struct udmabuf_mgr *mgr)
 /* Runs the command accumulated so far, if any, and starts a new one. */
 static int udmabuf_mgr_end_command(struct udmabuf_mgr *mgr)
 {
-	int err = 0;
+	int err = udmabuf_mgr_run(mgr);
 
-	if (!mgr->discarding)
-		err = udmabuf_mgr_run(mgr);
 	mgr->len = 0;
-	mgr->discarding = false;
 	return err;
 }
 
 /*
  * Text accumulates until '\n', ';' or NUL ends a command.  A failing command
  * fails the write with its error; the text after it in that write is dropped.
+ * So is a command that grows past UDMABUF_MGR_LINE_MAX: the next write
+ * starts a new one.
  */
 static ssize_t udmabuf_mgr_write(struct file *file, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
@@ -2515,12 +2528,10 @@ static ssize_t udmabuf_mgr_write(struct file *file, const char __user *ubuf,
 
 			if (c == '\n' || c == ';' || c == '\0') {
 				err = udmabuf_mgr_end_command(mgr);
-			} else if (mgr->discarding) {
-				continue;
 			} else if (mgr->len == UDMABUF_MGR_LINE_MAX) {
 				pr_err("u-dma-buf-mgr: command longer than %d bytes, discarded\n",
 				       UDMABUF_MGR_LINE_MAX);
-				mgr->discarding = true;
+				mgr->len = 0;
 				err = -EINVAL;
 			} else {
 				mgr->line[mgr->len++] = c;
@@ -2633,7 +2644,7 @@ int u_dma_buf_device_remove(struct device *dev)
 }
 EXPORT_SYMBOL(u_dma_buf_device_remove);
 
-/* The listed buffer of @dev with a reference held, or NULL. */
+/* The buffer of @dev with a reference held, or NULL. */
 static struct udmabuf *udmabuf_get_by_device(struct device *dev)
 {
 	struct udmabuf *buf;

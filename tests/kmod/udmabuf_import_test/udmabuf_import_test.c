@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * A kernel importer of a u-dma-buf dma-buf (INTERFACE.md §9), as V4L2, DRM or
+ * IIO would be.  When loaded it takes the dma-buf behind file descriptor fd of
+ * the process that loads it, attaches a platform device of its own (64-bit DMA
+ * mask), maps the scatter-gather table and checks its DMA address and length,
+ * vmaps the buffer and checks the bytes user space wrote, optionally writes a
+ * pattern back, and lets everything go.  One kernel log line per check:
+ *
+ *   udmabuf_import_test: ok - <what>
+ *   udmabuf_import_test: not ok - <what>: <expected ... got ...>
+ *   udmabuf_import_test: done
+ *
+ * Init returns 0 whatever the results, so that the suite reads the lines.
+ *
+ * Parameters: fd, size (expected dma-buf size), addr (expected DMA address of
+ * its first byte), seed (the pattern user space wrote, tests/guest/tap.h
+ * pat()), wseed (a pattern to write back through the vmap; 0: none).
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
+#include <linux/version.h>
+
+#define PFX "udmabuf_import_test: "
+
+static int fd = -1;
+module_param(fd, int, 0444);
+MODULE_PARM_DESC(fd, "dma-buf file descriptor of the loading process");
+static unsigned long size;
+module_param(size, ulong, 0444);
+MODULE_PARM_DESC(size, "expected size of the dma-buf in bytes");
+static unsigned long long addr;
+module_param(addr, ullong, 0444);
+MODULE_PARM_DESC(addr, "expected DMA address of the first byte");
+static uint seed;
+module_param(seed, uint, 0444);
+MODULE_PARM_DESC(seed, "seed of the pattern user space wrote");
+static uint wseed;
+module_param(wseed, uint, 0444);
+MODULE_PARM_DESC(wseed, "seed of a pattern to write back (0: none)");
+
+static void report(bool pass, const char *what, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list ap;
+
+	if (pass) {
+		pr_info(PFX "ok - %s\n", what);
+		return;
+	}
+	va_start(ap, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &ap;
+	pr_info(PFX "not ok - %s: %pV\n", what, &vaf);
+	va_end(ap);
+}
+
+/* The byte pattern of tests/guest/tap.h pat(). */
+static u8 pat(u64 i, unsigned int s)
+{
+	u64 x = (i + 1) * 0x9E3779B97F4A7C15ull + s * 0xD1B54A32D192ED03ull;
+
+	x ^= x >> 29;
+	x *= 0xBF58476D1CE4E5B9ull;
+	x ^= x >> 32;
+	return (u8)x;
+}
+
+static struct sg_table *import_map(struct dma_buf_attachment *attach)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return dma_buf_map_attachment_unlocked(attach, DMA_BIDIRECTIONAL);
+#else
+	return dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+#endif
+}
+
+static void import_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_BIDIRECTIONAL);
+#else
+	dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
+#endif
+}
+
+static int import_vmap(struct dma_buf *dmabuf, struct iosys_map *m)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return dma_buf_vmap_unlocked(dmabuf, m);
+#else
+	return dma_buf_vmap(dmabuf, m);
+#endif
+}
+
+static void import_vunmap(struct dma_buf *dmabuf, struct iosys_map *m)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	dma_buf_vunmap_unlocked(dmabuf, m);
+#else
+	dma_buf_vunmap(dmabuf, m);
+#endif
+}
+
+static void check_sgt(struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	dma_addr_t next = 0;
+	u64 total = 0;
+	bool contiguous = true;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i && sg_dma_address(sg) != next)
+			contiguous = false;
+		next = sg_dma_address(sg) + sg_dma_len(sg);
+		total += sg_dma_len(sg);
+	}
+	report(sgt->nents >= 1 && sg_dma_address(sgt->sgl) == addr,
+	       "the sg table's first DMA address is the exported range's address", "expected 0x%llx got 0x%llx (%u entries)",
+	       addr, (unsigned long long)sg_dma_address(sgt->sgl), sgt->nents);
+	report(total == size, "the sg table's DMA lengths add up to the dma-buf size",
+	       "expected %lu got %llu", size, total);
+	report(contiguous, "the sg table's DMA segments are contiguous", "expected one run got gaps in %u entries",
+	       sgt->nents);
+}
+
+static void check_bytes(struct dma_buf *dmabuf)
+{
+	struct iosys_map m;
+	unsigned long i, bad = size;
+	u8 *p;
+	int err;
+
+	err = dma_buf_begin_cpu_access(dmabuf, DMA_BIDIRECTIONAL);
+	report(!err, "dma_buf_begin_cpu_access", "expected 0 got %d", err);
+	err = import_vmap(dmabuf, &m);
+	report(!err && !m.is_iomem && m.vaddr, "dma_buf_vmap gives a kernel address", "expected 0 got %d", err);
+	if (err || m.is_iomem || !m.vaddr)
+		goto end;
+	p = m.vaddr;
+	for (i = 0; i < size; i++) {
+		if (p[i] != pat(i, seed)) {
+			bad = i;
+			break;
+		}
+	}
+	report(bad == size, "the bytes seen through the vmap are those user space wrote",
+	       "expected 0x%02x at %lu got 0x%02x", bad < size ? pat(bad, seed) : 0, bad,
+	       bad < size ? p[bad] : 0);
+	if (wseed)
+		for (i = 0; i < size; i++)
+			p[i] = pat(i, wseed);
+	import_vunmap(dmabuf, &m);
+end:
+	err = dma_buf_end_cpu_access(dmabuf, DMA_BIDIRECTIONAL);
+	report(!err, "dma_buf_end_cpu_access", "expected 0 got %d", err);
+}
+
+static int __init udmabuf_import_test_init(void)
+{
+	struct platform_device *pdev;
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	int err;
+
+	dmabuf = dma_buf_get(fd);
+	report(!IS_ERR(dmabuf), "dma_buf_get of the loading process's fd", "expected a dma-buf got %ld",
+	       PTR_ERR_OR_ZERO(dmabuf));
+	if (IS_ERR(dmabuf))
+		goto done;
+	report(dmabuf->size == size, "the dma-buf has the exported size", "expected %lu got %zu", size,
+	       dmabuf->size);
+	pdev = platform_device_register_simple("udmabuf_import_test", PLATFORM_DEVID_AUTO, NULL, 0);
+	if (IS_ERR(pdev)) {
+		report(false, "register a platform device", "got %ld", PTR_ERR(pdev));
+		goto put;
+	}
+	err = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	report(!err, "the importer device takes a 64-bit DMA mask", "expected 0 got %d", err);
+	attach = dma_buf_attach(dmabuf, &pdev->dev);
+	report(!IS_ERR(attach), "dma_buf_attach to the importer device", "expected an attachment got %ld",
+	       PTR_ERR_OR_ZERO(attach));
+	if (IS_ERR(attach))
+		goto unregister;
+	sgt = import_map(attach);
+	report(!IS_ERR_OR_NULL(sgt), "dma_buf_map_attachment gives an sg table", "expected a table got %ld",
+	       PTR_ERR_OR_ZERO(sgt));
+	if (!IS_ERR_OR_NULL(sgt)) {
+		check_sgt(sgt);
+		check_bytes(dmabuf);
+		import_unmap(attach, sgt);
+	}
+	dma_buf_detach(dmabuf, attach);
+unregister:
+	platform_device_unregister(pdev);
+put:
+	dma_buf_put(dmabuf);
+done:
+	pr_info(PFX "done\n");
+	return 0;
+}
+
+static void __exit udmabuf_import_test_exit(void)
+{
+}
+
+module_init(udmabuf_import_test_init);
+module_exit(udmabuf_import_test_exit);
+MODULE_DESCRIPTION("u-dma-buf test: a kernel importer of its dma-buf exports");
+MODULE_LICENSE("Dual BSD/GPL");
+MODULE_IMPORT_NS(DMA_BUF);

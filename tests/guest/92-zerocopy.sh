@@ -1,0 +1,45 @@
+#!/bin/sh
+# 92-zerocopy: I/O that pins the pages of a mapping (INTERFACE.md §6): O_DIRECT write and
+# read between a mapping and the scratch virtio disk, io_uring writes (plain and from a
+# registered buffer) and vmsplice, data verified, in each mmap mode.  Modes on, auto and
+# page map CMA memory (arm64) as ordinary pages: everything works.  Mode off
+# (dma_mmap_coherent) and memory without per-page reference counts (all of amd64: Debian's
+# kernel has no CMA) are page-frame mappings: every such call fails with EFAULT.
+# shellcheck source=tests/guest/lib.sh
+. "${0%/*}/lib.sh"
+
+BLK=/dev/vda
+if [ ! -b $BLK ]; then
+	skip "zero-copy I/O (O_DIRECT, io_uring, vmsplice) on buffer mappings" "no $BLK (the boot has no scratch disk)"
+	finish
+fi
+
+mgr() {
+	printf '%s\n' "$1" >/dev/u-dma-buf-mgr 2>/tmp/mgr.err
+}
+
+# expect MODE: what pinning a mapping of a buffer in MODE gives on this architecture.
+expect() {
+	if [ "$ARCH" = arm64 ] && [ "$1" != off ]; then echo works; else echo EFAULT; fi
+}
+
+kmark
+if must_load "insmod udmabuf0=256K (default mmap mode: auto)" udmabuf0=256K info_enable=0; then
+	run_tap "$BIN/zerocopy_test" udmabuf0 $BLK "$(expect auto)" 0
+	disk=1
+	for mode in on auto page off; do
+		if mgr "create zc-$mode 256K quirk-mmap-$mode"; then
+			run_tap "$BIN/zerocopy_test" "zc-$mode" $BLK "$(expect $mode)" $((disk * 1048576))
+			mgr "delete zc-$mode" ||
+				not_ok "delete zc-$mode after the zero-copy I/O (no page left pinned)" \
+					"expected success got $(cat /tmp/mgr.err)"
+		else
+			not_ok "manager: create zc-$mode 256K quirk-mmap-$mode" "expected success got $(cat /tmp/mgr.err)"
+		fi
+		disk=$((disk + 1))
+	done
+	must_unload "rmmod after the zero-copy I/O"
+fi
+check_log_clean "no kernel warning (bad page state, refcount) from zero-copy I/O on buffer mappings"
+
+finish

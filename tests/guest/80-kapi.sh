@@ -60,6 +60,33 @@ check "insmod $KNAME keep=kapi-keep2 (no PCI parent)" OK "$r"
 check "manager delete of the buffer made in the kernel" "OK no" "$(mc 'w:delete kapi-keep2\n' e:/dev/kapi-keep2)"
 check "rmmod $KNAME after its buffer was deleted from user space" OK "$("$BIN/modctl" unload $KNAME)"
 
+# --- a driver of edu owns a bound buffer: driver unbind while user space maps it ---------
+if [ -n "$EDU" ]; then
+	EDU_SYS=$(readlink -f "/sys/bus/pci/devices/$EDU")
+	DRV=/sys/bus/pci/drivers/udmabuf_kapi_edu
+	kmark
+	check "insmod $KNAME edu_driver=1 (a PCI driver for edu that creates kapi-edu in probe)" OK \
+		"$("$BIN/modctl" load "$KO" edu_driver=1)"
+	kapi_lines | grep -E '^(ok|not ok) - driver' || not_ok "the edu driver's probe ran" "expected its lines got none"
+	check "edu is bound to udmabuf_kapi_edu" udmabuf_kapi_edu "$(basename "$(readlink "/sys/bus/pci/devices/$EDU/driver")")"
+	check "kapi-edu's sysfs device link points at edu, and it is usable" "$EDU_SYS OK" \
+		"$(readlink -f $CLASS/kapi-edu/device) $("$BIN/ut" pattern kapi-edu 2)"
+	check "edu DMA through kapi-edu" OK "$("$BIN/mgr_edu" dma kapi-edu)"
+	kmark
+	run_tap "$BIN/mgr_edu" detach kapi-edu "$DRV/unbind" "$EDU"
+	check "the driver's own remove found kapi-edu already gone (-ENODEV, -19)" -19 \
+		"$(kapi_lines | sed -n 's/^driver remove: //p')"
+	check "edu has no driver after the unbind, and is still on the bus" "none yes" \
+		"$([ -e "/sys/bus/pci/devices/$EDU/driver" ] && echo bound || echo none) $([ -e "/sys/bus/pci/devices/$EDU" ] && echo yes || echo no)"
+	echo "$EDU" >"$DRV/bind"
+	check "binding the driver again creates kapi-edu again" yes "$(mc e:/dev/kapi-edu)"
+	check "rmmod $KNAME (its driver goes, and kapi-edu with it)" "OK no" \
+		"$("$BIN/modctl" unload $KNAME) $(mc e:/dev/kapi-edu)"
+	check_log_clean "no kernel warning from the driver unbind under a mapping"
+else
+	not_ok "the QEMU edu device is on the PCI bus" "expected 1234:11e8 got none"
+fi
+
 # --- loads racing with manager commands --------------------------------------------------
 kmark
 (

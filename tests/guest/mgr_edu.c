@@ -10,6 +10,7 @@
  *   mgr_edu remove NAME ADDR  maps NAME, removes the PCI device ADDR (sysfs remove) while
  *                             mapped: node and sysfs directory gone at once, the mapping
  *                             keeps and takes data, then munmap and close.  Prints TAP.
+ *   mgr_edu detach NAME FILE TEXT   the same with TEXT written to FILE (a driver unbind)
  */
 #include "tap.h"
 #include <dirent.h>
@@ -178,8 +179,15 @@ static int exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
-static int cmd_remove(const char *dev, const char *addr)
+/*
+ * Maps DEV, writes TEXT to FILE (a PCI remove or a driver unbind of DEV's parent) and
+ * checks that the node goes at once while the mapping stays usable.  ADDR: the PCI
+ * device that must be gone afterwards, or NULL.
+ */
+static int cmd_detach(const char *dev, const char *file_arg, const char *text, const char *addr)
 {
+	char file[256];
+
 	size_t size = attr_u64(dev, "size");
 	char node[256], dir[256];
 	uint8_t *map;
@@ -187,6 +195,7 @@ static int cmd_remove(const char *dev, const char *addr)
 	long bad;
 	ssize_t n;
 
+	snprintf(file, sizeof(file), "%s", file_arg);
 	snprintf(node, sizeof(node), "/dev/%s", dev);
 	snprintf(dir, sizeof(dir), SYSFS_CLASS "/%s", dev);
 	fd = open(node, O_RDWR);
@@ -197,17 +206,18 @@ static int cmd_remove(const char *dev, const char *addr)
 		 "expected a mapping got %s", errname(errno)))
 		return 1;
 	pat_fill(map, 0, size, 21);
-	rm = open(S(PCI_DEVICES "/%s/remove", addr), O_WRONLY);
-	n = rm < 0 ? -1 : write(rm, "1", 1);
-	tap(n == 1, S("echo 1 > " PCI_DEVICES "/%s/remove while %s is open and mapped", addr, dev),
+	rm = open(file, O_WRONLY);
+	n = rm < 0 ? -1 : write(rm, text, strlen(text));
+	tap(n == (ssize_t)strlen(text), S("echo %s > %s while %s is open and mapped", text, file, dev),
 	    "expected the write to work got %s", errname(errno));
 	if (rm >= 0)
 		close(rm);
-	tap(!exists(S(PCI_DEVICES "/%s", addr)), S("the PCI device %s is gone", addr),
-	    "expected no " PCI_DEVICES "/%s got it", addr);
-	tap(!exists(node), S("%s is gone at once after the parent's removal", node),
+	if (addr)
+		tap(!exists(S(PCI_DEVICES "/%s", addr)), S("the PCI device %s is gone", addr),
+		    "expected no " PCI_DEVICES "/%s got it", addr);
+	tap(!exists(node), S("%s is gone at once after the parent went", node),
 	    "expected no node got it");
-	tap(!exists(dir), S("%s is gone at once after the parent's removal", dir),
+	tap(!exists(dir), S("%s is gone at once after the parent went", dir),
 	    "expected no directory got it");
 	bad = pat_find_bad(map, 0, size, 21);
 	tap(bad < 0, "the mapping still reads the data written before the removal",
@@ -237,7 +247,9 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "dma"))
 		return cmd_dma(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "remove"))
-		return cmd_remove(argv[2], argv[3]);
-	fprintf(stderr, "usage: mgr_edu find | dma NAME | remove NAME PCI-ADDRESS\n");
+		return cmd_detach(argv[2], S(PCI_DEVICES "/%s/remove", argv[3]), "1", argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "detach"))
+		return cmd_detach(argv[2], argv[3], argv[4], NULL);
+	fprintf(stderr, "usage: mgr_edu find | dma NAME | remove NAME PCI-ADDRESS | detach NAME FILE TEXT\n");
 	return 2;
 }

@@ -15,6 +15,10 @@
  *   keep=<name>     leave a buffer <name> (64 KiB) for user space until
  *   remove=<name>   (written at run time) searches <name> and removes it; logs
  *                   "udmabuf_kapi_test: remove <name>: <errno>"
+ *   edu_driver=1    also registers a PCI driver "udmabuf_kapi_edu" for the QEMU edu
+ *                   device (1234:11e8), as an FPGA driver would be: its probe creates
+ *                   "kapi-edu" bound to the device, its remove removes it again and
+ *                   logs "udmabuf_kapi_test: driver remove: <errno>"
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -39,6 +43,10 @@ MODULE_PARM_DESC(pci, "PCI address of a parent device for the bound-buffer check
 static char *keep;
 module_param(keep, charp, 0444);
 MODULE_PARM_DESC(keep, "name of a buffer to leave for user space");
+
+static bool edu_driver;
+module_param(edu_driver, bool, 0444);
+MODULE_PARM_DESC(edu_driver, "register a PCI driver for the QEMU edu device");
 
 static int failures;
 /* Prefix of the check names ("" or "<buffer>: "), so that repeated checks differ. */
@@ -196,6 +204,47 @@ static void check_parent(void)
 	put_device(parent);
 }
 
+/* The buffer a driver of the edu device creates for its device. */
+static struct device *edu_buf;
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	edu_buf = u_dma_buf_device_create("kapi-edu", -1, SIZE, 0, &pdev->dev);
+	report(!IS_ERR(edu_buf), "driver probe: create kapi-edu bound to the edu device",
+	       "expected a device got %ld", err_of(edu_buf));
+	if (IS_ERR(edu_buf)) {
+		edu_buf = NULL;
+		return 0;
+	}
+	report(edu_buf->parent == &pdev->dev, "driver probe: kapi-edu's parent is the edu device",
+	       "got %s", edu_buf->parent ? dev_name(edu_buf->parent) : "none");
+	return 0;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	struct device *found = u_dma_buf_device_search("kapi-edu", -1);
+	int err = -ENODEV;
+
+	/* u-dma-buf may have removed it already when the driver was unbound. */
+	if (!IS_ERR(found) && found == edu_buf)
+		err = u_dma_buf_device_remove(found);
+	pr_info(PFX "driver remove: %d\n", err);
+	edu_buf = NULL;
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ }
+};
+
+static struct pci_driver edu_pci_driver = {
+	.name = "udmabuf_kapi_edu",
+	.id_table = edu_ids,
+	.probe = edu_probe,
+	.remove = edu_remove,
+};
+
 static int __init kapi_test_init(void)
 {
 	struct device *a, *b, *c, *found;
@@ -308,6 +357,12 @@ parent:
 		report(!IS_ERR(c), "create the buffer kept for user space", "expected a device got %ld",
 		       err_of(c));
 	}
+	if (edu_driver) {
+		err = pci_register_driver(&edu_pci_driver);
+		report(err == 0, "register the edu PCI driver", "expected 0 got %d", err);
+		if (err)
+			edu_driver = false;
+	}
 	pr_info(PFX "done: %d failed\n", failures);
 	return 0;
 }
@@ -316,6 +371,8 @@ static void __exit kapi_test_exit(void)
 {
 	struct device *dev;
 
+	if (edu_driver)
+		pci_unregister_driver(&edu_pci_driver);
 	if (keep && *keep) {
 		dev = u_dma_buf_device_search(keep, -1);
 		if (!IS_ERR(dev))

@@ -69,7 +69,7 @@ if must_load "insmod udmabuf0=256K for the export tests" udmabuf0=256K info_enab
 		run_tap "$BIN/export_test" import udmabuf0 "$KO"
 		lines=$(klog | sed -n 's/^udmabuf_import_test: //p')
 		printf '%s\n' "$lines" | sed -n -e 's/^ok - /ok - importer: /p' -e 's/^not ok - /not ok - importer: /p'
-		if printf '%s\n' "$lines" | grep -qx done; then
+		if printf '%s\n' "$lines" | grep -qx 'done'; then
 			ok "the importer ran to the end (udmabuf_import_test: done)"
 		else
 			not_ok "the importer ran to the end (udmabuf_import_test: done)" "expected a done line got:" "$lines"

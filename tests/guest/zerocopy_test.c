@@ -251,7 +251,7 @@ static int fixed_child(void *arg)
 
 static void test_io_uring_fixed(void)
 {
-	const int limit = 30;
+	const int limit = 20;
 	double t0 = now();
 	pid_t pid;
 	int st;

@@ -2340,6 +2340,7 @@ struct udmabuf_mgr {
 	struct mutex lock;		/* guards the fields below */
 	char line[UDMABUF_MGR_LINE_MAX + 1];
 	size_t len;
+	bool discarding;
 };
 
 static int udmabuf_mgr_open(struct inode *inode, struct file *file)
@@ -2501,14 +2502,15 @@ static int udmabuf_mgr_end_command(struct udmabuf_mgr *mgr)
 
 /*
  * Text accumulates until '\n', ';' or NUL ends a command.  A failing command
- * fails the write with its error; the text after it in that write is dropped.
- * So is a command that grows past UDMABUF_MGR_LINE_MAX: the next write
- * starts a new one.
+ * fails the write with its error and the text after it in that write is
+ * dropped.  A command that grows past UDMABUF_MGR_LINE_MAX fails the write
+ * too, and is dropped up to its end, in this write or the following ones.
  */
 static ssize_t udmabuf_mgr_write(struct file *file, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	struct udmabuf_mgr *mgr = file->private_data;
+	bool stop = false;
 	char chunk[128];
 	size_t done = 0;
 	int err = 0;
@@ -2516,22 +2518,30 @@ static ssize_t udmabuf_mgr_write(struct file *file, const char __user *ubuf,
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	mutex_lock(&mgr->lock);
-	while (done < count && !err) {
+	while (done < count && !stop) {
 		size_t n = min(count - done, sizeof(chunk)), i;
 
 		if (copy_from_user(chunk, ubuf + done, n)) {
 			err = -EFAULT;
 			break;
 		}
-		for (i = 0; i < n && !err; i++) {
+		for (i = 0; i < n && !stop; i++) {
 			char c = chunk[i];
+			bool end = c == '\n' || c == ';' || c == '\0';
 
-			if (c == '\n' || c == ';' || c == '\0') {
+			if (mgr->discarding) {
+				if (end) {
+					mgr->discarding = false;
+					stop = err;
+				}
+			} else if (end) {
 				err = udmabuf_mgr_end_command(mgr);
+				stop = err;
 			} else if (mgr->len == UDMABUF_MGR_LINE_MAX) {
 				pr_err("u-dma-buf-mgr: command longer than %d bytes, discarded\n",
 				       UDMABUF_MGR_LINE_MAX);
 				mgr->len = 0;
+				mgr->discarding = true;
 				err = -EINVAL;
 			} else {
 				mgr->line[mgr->len++] = c;

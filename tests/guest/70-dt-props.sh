@@ -83,6 +83,20 @@ check "udmabuf-coherent: dma-mask 40 gives the log line 'dma mask = 0x000000ffff
 check "udmabuf-noncoherent: its log says mmap mode 4 (quirk-mmap-page)" \
 	"u-dma-buf udmabuf-noncoherent: mmap mode      = 4" \
 	"$(mod_lines_of udmabuf-noncoherent | grep 'mmap mode')"
+
+# --- properties the examples do not show (tests/dt/props.dtsi) ----------------------------
+printf '%s\n' "$DT_PROPS" | while read -r n size mode dir off ssize quirk; do
+	[ -n "$n" ] || continue
+	check "$n: size sync_mode sync_direction sync_offset sync_size quirk_mmap_mode" \
+		"$size $mode $dir $off $ssize $quirk" \
+		"$(attr "$n" size) $(attr "$n" sync_mode) $(attr "$n" sync_direction) $(attr "$n" sync_offset) $(attr "$n" sync_size) $(attr "$n" quirk_mmap_mode)"
+done
+check "dt-mask-64: dma-mask 64 gives the log line 'dma mask = 0xffffffffffffffff'" \
+	"u-dma-buf dt-mask-64: dma mask       = 0xffffffffffffffff" \
+	"$(mod_lines_of dt-mask-64 | grep 'dma mask')"
+check "every good node has its buffer, nothing else exists" \
+	"$(dt_good_names | tr '\n' ' ')" "$(class_names | tr '\n' ' ')"
+
 check "no u-dma-buf log line about an example says error or cannot" "" \
 	"$(for n in $(dt_example_names); do mod_lines_of "$n"; done | grep -iE 'error|cannot|fail|invalid')"
 check_log_clean "no kernel warning while the nodes probe"

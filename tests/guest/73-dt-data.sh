@@ -14,7 +14,8 @@ if ! dt_load "insmod with the device-tree nodes" info_enable=0; then
 fi
 
 # --- syncpaths: sync_mode 0..7 x O_SYNC, mmap/read/write, no SIGBUS ------------------------
-for n in $(dt_example_names); do
+# The examples, and the mmap strategies off, on and page set by quirk-mmap-* properties.
+for n in $(dt_example_names) dt-quirk-off dt-quirk-on dt-quirk-all; do
 	if [ "$n" = udmabuf-noncoherent ]; then
 		# Its preset range is the second half, from the device; syncpaths hands the
 		# whole buffer over with the stored range, so store the whole range first.

@@ -24,7 +24,23 @@ udmabuf-pl /amba_pl@0/udmabuf-pl 2097152 - - 0 1 0 0x0 2097152 3
 # Every buffer that a load without parameters creates: the examples and the good test
 # nodes of tests/dt (names.dtsi, base.dtsi, regions.dtsi); the bus node's name is its
 # platform device's, found at run time (dt_bus_name).
-DT_TEST_GOOD='dt-minor-zero dt-named udmabuf42 dt-name-none dt-name-63-0123456789abcdef0123456789abcdef0123456789abcdef0123 dt-minor-first dt-cma-second dt-nomap-second'
+DT_TEST_GOOD='dt-minor-zero dt-named udmabuf42 dt-name-none dt-name-63-0123456789abcdef0123456789abcdef0123456789abcdef0123 dt-minor-first dt-cma-second dt-nomap-second
+dt-quirk-on dt-quirk-off dt-quirk-auto dt-quirk-on-off dt-quirk-off-auto dt-quirk-all dt-sync-always dt-sync-3-always dt-sync-u64 dt-mask-64'
+# shellcheck disable=SC2034 # used by 70-dt-props
+# The nodes of tests/dt/props.dtsi: name, size, sync_mode, sync_direction, sync_offset,
+# sync_size, quirk_mmap_mode.
+DT_PROPS='
+dt-quirk-on 65536 1 0 0x0 65536 2
+dt-quirk-off 65536 1 0 0x0 65536 1
+dt-quirk-auto 65536 1 0 0x0 65536 3
+dt-quirk-on-off 65536 1 0 0x0 65536 1
+dt-quirk-off-auto 65536 1 0 0x0 65536 3
+dt-quirk-all 65536 1 0 0x0 65536 4
+dt-sync-always 65536 5 0 0x0 65536 3
+dt-sync-3-always 65536 7 0 0x0 65536 3
+dt-sync-u64 131072 1 1 0x10000 32768 3
+dt-mask-64 65536 1 0 0x0 65536 3
+'
 
 dt_example_names() {
 	printf '%s\n' "$DT_EXAMPLES" | awk 'NF { print $1 }'

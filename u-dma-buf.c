@@ -486,16 +486,22 @@ static bool udmabuf_file_is_sync(struct file *file, int sync_mode)
  */
 
 /*
- * The uncached flavour (UDMABUF_SYNC_*) a user mapping of @file gets, or 0
- * for a cached one: O_SYNC or sync-always ask for the flavour in sync_mode.
- * x86 keeps RAM write-back in remap_pfn_range() whatever is asked (PAT, and it
- * warns), and DMA there is cache-coherent, so cached is correct there.
+ * The uncached flavour (UDMABUF_SYNC_*) a user mapping can have here, or 0
+ * for cached.  x86 keeps RAM write-back in remap_pfn_range() whatever is
+ * asked (PAT, and it warns), and DMA there is cache-coherent, so cached is
+ * correct there.
  */
+static int udmabuf_arch_flavour(int flavour)
+{
+	return IS_ENABLED(CONFIG_X86) ? 0 : flavour;
+}
+
+/* O_SYNC or sync-always ask for the flavour in sync_mode bits 1..0. */
 static int udmabuf_mapping_flavour(struct file *file, int sync_mode)
 {
-	if (!udmabuf_file_is_sync(file, sync_mode) || IS_ENABLED(CONFIG_X86))
+	if (!udmabuf_file_is_sync(file, sync_mode))
 		return 0;
-	return sync_mode & UDMABUF_SYNC_FLAVOUR_MASK;
+	return udmabuf_arch_flavour(sync_mode & UDMABUF_SYNC_FLAVOUR_MASK);
 }
 
 static pgprot_t udmabuf_pgprot(int flavour, pgprot_t prot)
@@ -1164,7 +1170,8 @@ static int udmabuf_export_mmap(struct dma_buf *dmabuf,
 	struct udmabuf_export *export = dmabuf->priv;
 
 	return udmabuf_map(export->buf, vma, export->first + vma->vm_pgoff,
-			   export->uncached ? UDMABUF_SYNC_NONCACHED : 0);
+			   udmabuf_arch_flavour(export->uncached ?
+						UDMABUF_SYNC_NONCACHED : 0));
 }
 
 static int udmabuf_export_vmap(struct dma_buf *dmabuf, struct iosys_map *map)

@@ -3,8 +3,10 @@
 # shellcheck shell=bash
 
 # What PYROOT needs besides what each kernel has built in (research table: virtio and
-# virtio_pci are built in on 6.12, modules on 6.1), and virtio_blk for the scratch disk.
-PYROOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_blk)
+# virtio_pci are built in on 6.12, modules on 6.1), and virtio_blk for the scratch disk
+# (loaded with them when the kernel has it: a kernel without it boots without /dev/vda).
+PYROOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
+PYROOT_OPTIONAL_MODULES=(virtio_blk)
 
 # module_file MODDIR NAME: the file of module NAME (- and _ are the same in module names).
 module_file() {
@@ -12,6 +14,12 @@ module_file() {
 	file=$(find "$moddir/kernel" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \) -print -quit)
 	[[ -n $file ]] || die "module $name is neither built into the kernel nor in $moddir"
 	echo "$file"
+}
+
+# module_available MODDIR NAME: built in or a module file.
+module_available() {
+	module_builtin "$1" "$2" ||
+		[[ -n $(find "$1/kernel" \( -name "$2.ko*" -o -name "${2//_/-}.ko*" \) -print -quit 2>/dev/null) ]]
 }
 
 module_builtin() {
@@ -85,7 +93,11 @@ make_initramfs() {
 		if [[ -d $REPO_TOP/$extra ]]; then cp -a "$REPO_TOP/$extra" "$stage/t/$extra"; fi
 	done
 	if [[ -n $pyroot_tag ]]; then
-		modules_in_load_order "$moddir" "${PYROOT_MODULES[@]}" >"$stage/lib/modules/harness/order"
+		local wanted=("${PYROOT_MODULES[@]}")
+		for name in "${PYROOT_OPTIONAL_MODULES[@]}"; do
+			module_available "$moddir" "$name" && wanted+=("$name")
+		done
+		modules_in_load_order "$moddir" "${wanted[@]}" >"$stage/lib/modules/harness/order"
 		while read -r name; do
 			unpack_module "$(module_file "$moddir" "$name")" "$stage/lib/modules/harness/$name.ko"
 		done <"$stage/lib/modules/harness/order"

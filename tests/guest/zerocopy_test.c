@@ -264,10 +264,26 @@ static void test_io_uring_fixed(void)
 		return;
 	while (waitpid(pid, &st, WNOHANG) == 0) {
 		if (now() - t0 > limit) {
+			char path[64], line[128], stack[1024] = "";
+			FILE *f;
+
+			/* Where the registration is, for the diagnostic. */
+			snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
+			f = fopen(path, "r");
+			for (int n = 0; f && n < 6 && fgets(line, sizeof(line), f); n++) {
+				char *fn = strchr(line, ']');
+
+				fn = fn ? fn + 2 : line;
+				fn[strcspn(fn, "+\n")] = 0;
+				snprintf(stack + strlen(stack), sizeof(stack) - strlen(stack), "%s%s", n ? " < " : "", fn);
+			}
+			if (f)
+				fclose(f);
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			tap(0, T("io_uring IORING_REGISTER_BUFFERS of the mapping returns"),
-			    "expected a result within %d s got none: the registration (a FOLL_LONGTERM pin) was still running and was killed", limit);
+			    "expected a result within %d s got none: the registration (a FOLL_LONGTERM pin) was still running and was killed; its kernel stack: %s",
+			    limit, stack[0] ? stack : "(unreadable)");
 			return;
 		}
 		usleep(100000);

@@ -262,6 +262,17 @@ static void test_io_uring_fixed(void)
 	pid_t pid;
 	int st;
 
+	/*
+	 * Known limitation, not a pass: on 6.1 and 6.12 a FOLL_LONGTERM pin of
+	 * CMA pages retries their migration without end in mm/gup.c (a driver's
+	 * pages are not on the LRU), so the registration never returns.  The
+	 * README says so; the page-frame case (EFAULT) is still tested.
+	 */
+	if (works) {
+		tap_skip(T("io_uring IORING_REGISTER_BUFFERS of a CMA-backed mapping"),
+			 "known limitation: FOLL_LONGTERM pins of CMA pages loop in mm/gup.c on 6.1/6.12 (README, mmap strategies)");
+		return;
+	}
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)

@@ -216,17 +216,12 @@ arm64)
 		check "udmabuf0=32M: the whole buffer is usable through write(), read() and mmap" OK \
 			"$("$BIN/ut" pattern udmabuf0 32)"
 		must_unload "rmmod after udmabuf0=32M"
-		# Right after a process used 32 MiB, up to ~9 MiB sit on per-CPU lists: the
-		# slack here is half the buffer; the load below is the exact check.
-		back=$((cma0 - $(meminfo CmaFree)))
-		if [ "$back" -le 16384 ]; then
-			ok "rmmod gives the 32 MiB back to CMA (CmaFree $back kB below the start, slack 16384 kB)"
-		else
-			not_ok "rmmod gives the 32 MiB back to CMA" \
-				"expected CmaFree within 16384 kB of $cma0 kB got $back kB less"
-		fi
+		# CmaFree right after rmmod is no measure (pages on per-CPU lists and movable
+		# pages of other users: up to ~29 MiB seen); it is printed, and the exact check
+		# is that 3/4 of CMA can be allocated again.
+		echo "# CmaFree after rmmod: $((cma0 - $(meminfo CmaFree))) kB below the start"
 		big=$(($(meminfo CmaTotal) * 3 / 4 / 1024))M
-		if must_load "after rmmod of 32M, a buffer of 3/4 of CMA (udmabuf0=$big) loads" udmabuf0=$big info_enable=0; then
+		if must_load "rmmod gave the 32 MiB back: a buffer of 3/4 of CMA (udmabuf0=$big) loads" udmabuf0=$big info_enable=0; then
 			must_unload "rmmod of udmabuf0=$big"
 		fi
 	fi

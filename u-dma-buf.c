@@ -216,7 +216,8 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  *	manager and device-tree buffers); NULL for a buffer bound to a parent
  * @dma_dev: the device the memory is allocated for: @dev, or a parent device
  *	(a reference is held)
- * @rmem_assigned: @dev has a device-tree memory-region assigned
+ * @rmem: the device-tree memory-region assigned to @dev, or NULL (a
+ *	reference is held)
  * @rmem_no_map: that region is a no-map pool
  * @size: size user space asked for
  * @alloc_size: @size rounded up to whole pages
@@ -242,7 +243,7 @@ struct udmabuf {
 	bool detached;
 	struct platform_device *pdev;
 	struct device *dma_dev;
-	bool rmem_assigned;
+	struct device_node *rmem;
 	bool rmem_no_map;
 	u64 size;
 	size_t alloc_size;
@@ -283,8 +284,10 @@ static void udmabuf_release(struct kref *kref)
 	struct udmabuf *buf = container_of(kref, struct udmabuf, kref);
 
 	udmabuf_free_memory(buf);
-	if (buf->rmem_assigned)
+	if (buf->rmem) {
 		of_reserved_mem_device_release(&buf->dev);
+		of_node_put(buf->rmem);
+	}
 	if (buf->dma_dev && buf->dma_dev != &buf->dev)
 		put_device(buf->dma_dev);
 	put_device(&buf->dev);
@@ -328,7 +331,10 @@ static void udmabuf_log_alloc_failure(struct udmabuf *buf)
 	struct device *dev = &buf->dev;
 	u64 buddy_max = (u64)PAGE_SIZE << UDMABUF_MAX_PAGE_ORDER;
 
-	if (!IS_ENABLED(CONFIG_DMA_CMA) && buf->alloc_size > buddy_max)
+	if (buf->rmem)
+		dev_err(dev, "cannot allocate %llu bytes from its memory-region %pOF: the region is too small or taken by other buffers; make it larger or the buffer smaller\n",
+			buf->size, buf->rmem);
+	else if (!IS_ENABLED(CONFIG_DMA_CMA) && buf->alloc_size > buddy_max)
 		dev_err(dev, "cannot allocate %llu bytes: no CMA in this kernel, so at most %llu KiB per buffer; use a kernel with CONFIG_DMA_CMA and boot with cma=<size>, or a reserved-memory region\n",
 			buf->size, buddy_max >> 10);
 	else if (buf->alloc_size > buddy_max)
@@ -1661,13 +1667,14 @@ static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
 		return 0;
 	buf->rmem_no_map = of_property_read_bool(region, "no-map");
 	err = of_reserved_mem_device_init_by_idx(&buf->dev, np, 0);
-	if (err)
+	if (err) {
 		dev_err(&buf->dev, "cannot use memory-region %pOF: %d; it must be a shared-dma-pool that is reusable (CMA) or no-map, aligned and large enough\n",
 			region, err);
-	else
-		buf->rmem_assigned = true;
-	of_node_put(region);
-	return err;
+		of_node_put(region);
+		return err;
+	}
+	buf->rmem = region;
+	return 0;
 }
 
 /*

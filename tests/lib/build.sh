@@ -2,13 +2,29 @@
 # the guest's static C programs.
 # shellcheck shell=bash
 
-# kbuild_args ARCH HEADERS: what kbuild is given to build for a kernel, one a line.
+# kbuild_args ARCH HEADERS: what the repo's Makefile is given to build for a kernel, one a
+# line.
 kbuild_args() {
 	echo "KERNEL_SRC=$2"
+	kbuild_target_args "$1" "$2"
+}
+
+# kbuild_target_args ARCH HEADERS: the architecture and compiler words, one a line.  For
+# amd64 (native here) the compiler that built the kernel (CONFIG_CC_VERSION_TEXT, such as
+# gcc-12), so that kbuild does not warn that the compiler differs; arm64 builds use the
+# cross compiler by its prefix.
+kbuild_target_args() {
+	local cc
 	case $1 in
-	amd64) echo ARCH=x86 ;;
+	amd64)
+		echo ARCH=x86
+		cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ "]*\).*/\1/p' "$2/.config" 2>/dev/null)
+		if [[ -n $cc ]] && command -v "$cc" >/dev/null; then
+			echo "CC=$cc"
+		fi
+		;;
 	arm64) printf '%s\n' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- ;;
-	*) die "kbuild_args: unknown architecture '$1'" ;;
+	*) die "kbuild_target_args: unknown architecture '$1'" ;;
 	esac
 }
 
@@ -57,10 +73,7 @@ build_kmod() {
 	mkdir -p "$out"
 	cp -a "$src"/. "$out/"
 	[[ -e $modbuild/Module.symvers ]] || die "$modbuild has no Module.symvers"
-	case $arch in
-	amd64) cross=(ARCH=x86) ;;
-	arm64) cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
-	esac
+	mapfile -t cross < <(kbuild_target_args "$arch" "$headers")
 	echo "make -C $headers M=$out ${cross[*]} W=1 KBUILD_EXTRA_SYMBOLS=$modbuild/Module.symvers KCFLAGS=-I$MODULE_SRC modules"
 	make -C "$headers" M="$out" "${cross[@]}" W=1 KBUILD_EXTRA_SYMBOLS="$modbuild/Module.symvers" \
 		KCFLAGS="-I$MODULE_SRC" modules 2>&1 | tee "$out/build.log"

@@ -2,9 +2,11 @@
 # kernel log, and how the boot ended.
 # shellcheck shell=bash
 
-# kmemleak's own boot lines ("kmemleak: Kernel memory leak detector initialized") are no
-# report; "N new suspected memory leaks" is.
-KERNEL_REPORTS='BUG:|WARNING:|Oops|Call [Tt]race|Kernel panic|KASAN|UBSAN|suspected memory leak|possible circular locking|lockdep|INFO: task .* blocked|general protection|Unable to handle kernel'
+# The debug kernel's own boot lines are no report ("kmemleak: Kernel memory leak detector
+# initialized", "rcu: RCU lockdep checking is enabled"); "N new suspected memory leaks" and
+# lockdep's splats (WARNING: possible circular locking..., "lockdep is turned off" after
+# one, DEBUG_LOCKS_WARN_ON) are.
+KERNEL_REPORTS='BUG:|WARNING:|Oops|Call [Tt]race|Kernel panic|KASAN|UBSAN|suspected memory leak|possible circular locking|lockdep is turned off|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|general protection|Unable to handle kernel'
 
 # serial_to_text: the serial console (stdin) as text lines, without CR and the firmware's
 # terminal escapes; unbuffered, so that it can show a console as it arrives.

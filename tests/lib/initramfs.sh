@@ -36,7 +36,7 @@ modules_in_load_order() {
 	for name in "$@"; do
 		add_module_with_dependencies "$moddir" "$name"
 	done
-	printf '%s\n' "${order[@]}"
+	((${#order[@]} == 0)) || printf '%s\n' "${order[@]}"
 }
 
 # add_module_with_dependencies MODDIR NAME: appends NAME's dependencies, then NAME, to the

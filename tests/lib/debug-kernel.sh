@@ -19,9 +19,9 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 DK_FRAGMENT=$HARNESS_LIB/debug-kernel.config
 # Bump when the recipe below changes in a way that makes older builds wrong.
-DK_RECIPE=1
+DK_RECIPE=2
 DK_PACKAGES=(make gcc-12 flex bison libelf-dev bc libssl-dev dwarves xz-utils kmod cpio)
-DK_MAKE=(make ARCH=x86_64 CC=gcc-12 HOSTCC=gcc-12)
+DK_MAKE=(make ARCH=x86_64)
 
 progress() {
 	echo "debug-kernel: $*" >&2
@@ -96,6 +96,17 @@ dk_build() {
 		progress "reusing the tree in $tree (incremental build)"
 	fi
 
+	# gcc-12 by default (the harness installs gcc-12, not necessarily gcc), also for
+	# external modules built later with a plain make -C <tree> M=..., so that kbuild
+	# sees the compiler the kernel was built with.
+	# shellcheck disable=SC2016 # $(CROSS_COMPILE) is make's, not the shell's
+	sed -i -e 's/^CC\t\t= \$(CROSS_COMPILE)gcc$/CC\t\t= $(CROSS_COMPILE)gcc-12/' \
+		-e 's/^HOSTCC\t= gcc$/HOSTCC\t= gcc-12/' "$tree/Makefile"
+	# shellcheck disable=SC2016
+	if ! grep -q '^CC.*= \$(CROSS_COMPILE)gcc-12$' "$tree/Makefile" ||
+		! grep -q '^HOSTCC.*= gcc-12$' "$tree/Makefile"; then
+		die "cannot make gcc-12 the default compiler in $tree/Makefile (its CC/HOSTCC lines changed)"
+	fi
 	progress "configuring (tinyconfig + kvm_guest.config + $(basename "$DK_FRAGMENT"))"
 	"${DK_MAKE[@]}" -C "$tree" tinyconfig >&2
 	"${DK_MAKE[@]}" -C "$tree" kvm_guest.config >&2

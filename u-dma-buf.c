@@ -374,7 +374,11 @@ static int udmabuf_alloc_memory(struct udmabuf *buf)
 	} else {
 		buf->page = dma_alloc_pages(dev, buf->alloc_size, &buf->dma_addr,
 					    DMA_BIDIRECTIONAL, gfp);
-		if (buf->page)
+		/*
+		 * 6.1 tracks this allocation as a mapping in DMA-API debugging,
+		 * which wants its address checked like any mapping's.
+		 */
+		if (buf->page && !dma_mapping_error(dev, buf->dma_addr))
 			buf->vaddr = page_address(buf->page);
 	}
 	if (!buf->vaddr) {

@@ -14,13 +14,19 @@ parent_of() { readlink -f "$CLASS/$1/device" 2>/dev/null || echo none; }
 
 # A platform device on each architecture that every kernel here has (platform devices
 # get a 32-bit DMA mask from the driver core).
+# first_of PATTERN...: the name of the first existing path.
+first_of() {
+	for _p in "$@"; do
+		[ -e "$_p" ] && basename "$_p" && return 0
+	done
+	return 0
+}
 case $ARCH in
 amd64) PLAT=serial8250 ;;
-arm64) PLAT=$(cd /sys/bus/platform/devices && ls -d ./*.fw-cfg ./*.pcie 2>/dev/null | head -n 1) PLAT=${PLAT#./} ;;
+arm64) PLAT=$(first_of /sys/bus/platform/devices/*.fw-cfg /sys/bus/platform/devices/*.pcie) ;;
 *) PLAT= ;;
 esac
-AMBA=
-[ -d /sys/bus/amba/devices ] && AMBA=$(cd /sys/bus/amba/devices && ls | head -n 1)
+AMBA=$(first_of /sys/bus/amba/devices/*)
 
 EDU=$("$BIN/mgr_edu" find)
 if [ -z "$EDU" ]; then
@@ -115,7 +121,7 @@ if must_load "insmod for platform parents"; then
 		not_ok "a platform device to bind to on $ARCH" "expected one got: $(ls /sys/bus/platform/devices)"
 	fi
 	if [ -n "$AMBA" ]; then
-		check "create ab 8192 bus=amba device=$AMBA" "OK $(readlink -f /sys/bus/amba/devices/$AMBA)" \
+		check "create ab 8192 bus=amba device=$AMBA" "OK $(readlink -f "/sys/bus/amba/devices/$AMBA")" \
 			"$(mc "w:create ab 8192 bus=amba device=$AMBA\n") $(parent_of ab)"
 		check "ab is usable" OK "$("$BIN/ut" pattern ab 10)"
 		mc 'w:delete ab\n' >/dev/null

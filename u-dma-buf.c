@@ -241,6 +241,7 @@ struct udmabuf {
 	struct mutex lock;		/* guards the sync state */
 	int minor;
 	bool detached;
+	struct list_head kapi_node;	/* on udmabuf_kapi_bufs while held */
 	struct platform_device *pdev;
 	struct device *dma_dev;
 	struct device_node *rmem;
@@ -1463,6 +1464,7 @@ static const struct file_operations udmabuf_fops = {
  * @parent: parent of the class device
  * @dma_parent: a device whose DMA configuration the buffer uses as it is
  *	(a bound buffer), or NULL for a buffer with its own
+ * @pdev: the platform device whose probe creates the buffer, or NULL
  * @of_node: device-tree node whose DMA configuration (dma-ranges,
  *	dma-coherent) and memory-region the buffer takes, or NULL
  * @dma_mask_bits: DMA mask width, 0 for what @of_node or the default give
@@ -1479,6 +1481,7 @@ struct udmabuf_request {
 	int mmap_mode;
 	struct device *parent;
 	struct device *dma_parent;
+	struct platform_device *pdev;
 	struct device_node *of_node;
 	int dma_mask_bits;
 	int sync_mode;
@@ -1727,7 +1730,11 @@ static int udmabuf_setup_dma(struct udmabuf *buf,
  * udmabuf_create() - allocate a buffer and make it visible
  * @req: what to create
  *
- * Return: the buffer, holding the registration reference, or an ERR_PTR.
+ * The buffer holds the registration reference (dropped by udmabuf_destroy());
+ * the caller gets a reference to its device, which keeps @buf readable
+ * (never its memory) until the caller puts it.
+ *
+ * Return: the buffer or an ERR_PTR.
  */
 static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 {
@@ -1741,6 +1748,8 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&buf->kref);
 	mutex_init(&buf->lock);
+	INIT_LIST_HEAD(&buf->kapi_node);
+	buf->pdev = req->pdev;
 	device_initialize(&buf->dev);
 	buf->dev.class = &udmabuf_class;
 	buf->dev.parent = req->parent;
@@ -1788,6 +1797,8 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 		dev_err(&buf->dev, "cannot add the device: %d\n", err);
 		goto err_minor;
 	}
+	/* The caller's reference: a concurrent delete cannot free @buf under it. */
+	get_device(&buf->dev);
 	mutex_unlock(&udmabuf_minors_lock);
 	udmabuf_log_info(buf);
 	return buf;
@@ -1828,6 +1839,7 @@ static void udmabuf_destroy(struct udmabuf *buf)
 struct udmabuf_pdata {
 	bool minor_reserved;
 	int probe_err;
+	struct udmabuf *buf;
 };
 
 /* A u32, or a u64 written as two cells. */
@@ -1971,13 +1983,15 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 	if (!err) {
 		req.minor_reserved = pdata && pdata->minor_reserved;
 		req.parent = dev;
+		req.pdev = pdev;
 		req.of_node = dev->of_node;
 		buf = udmabuf_create(&req);
 		err = PTR_ERR_OR_ZERO(buf);
 	}
 	/*
-	 * A platform device the module made reports its failure to its maker,
-	 * which unregisters it; the cause is already in the log once.
+	 * A platform device the module made reports its result to its maker,
+	 * which unregisters it on failure (the cause is already in the log
+	 * once) and takes over the reference to the buffer's device.
 	 */
 	if (pdata) {
 		pdata->probe_err = err;
@@ -1986,10 +2000,14 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 	}
 	if (err)
 		return err;
-	buf->pdev = pdev;
+	/* A delete (device_release_driver()) waits for this probe to return. */
 	platform_set_drvdata(pdev, buf);
 	if (info_enable)
 		dev_info(dev, "driver installed.\n");
+	if (pdata)
+		pdata->buf = buf;
+	else
+		put_device(&buf->dev);
 	return 0;
 }
 
@@ -2076,6 +2094,8 @@ static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 	struct udmabuf_owned_pdev *owned;
 	struct platform_device *pdev;
 	struct udmabuf_pdata *result;
+	struct udmabuf *buf;
+	bool deleted;
 	int n = 0;
 
 	props[n++] = PROPERTY_ENTRY_U64("size", spec->size);
@@ -2106,11 +2126,22 @@ static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 		kfree(owned);
 		return ERR_PTR(err);
 	}
+	buf = result->buf;
 	owned->pdev = pdev;
+	/*
+	 * A delete that came before the device was on the list unbound it
+	 * like a device-tree node; unregister it here instead.
+	 */
 	mutex_lock(&udmabuf_minors_lock);
-	list_add_tail(&owned->node, &udmabuf_owned_pdevs);
+	deleted = buf->detached;
+	if (!deleted)
+		list_add_tail(&owned->node, &udmabuf_owned_pdevs);
 	mutex_unlock(&udmabuf_minors_lock);
-	return platform_get_drvdata(pdev);
+	if (deleted) {
+		platform_device_unregister(pdev);
+		kfree(owned);
+	}
+	return buf;
 }
 
 /* Take @pdev off the owned list; NULL if the module did not register it. */
@@ -2169,6 +2200,7 @@ static struct udmabuf *udmabuf_make_bound(const struct udmabuf_spec *spec)
 	return buf;
 }
 
+/* The buffer, with a reference to its device for the caller, or an ERR_PTR. */
 static struct udmabuf *udmabuf_make(const struct udmabuf_spec *spec)
 {
 	if (spec->mmap_mode < 0 || spec->mmap_mode > UDMABUF_MMAP_PAGE) {
@@ -2456,6 +2488,7 @@ static int udmabuf_mgr_create(char **tokens, int count)
 		put_device(spec.parent);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
+	put_device(&buf->dev);
 	pr_info("u-dma-buf-mgr: create %s size=%llu\n", spec.name, spec.size);
 	return 0;
 }
@@ -2600,7 +2633,41 @@ static struct miscdevice udmabuf_mgr_device = {
 
 /* ------------------------------------------------------------------------
  * In-kernel API for other modules (u-dma-buf-funcs.h)
+ *
+ * The functions take and return the buffer's class device.  A buffer made by
+ * u_dma_buf_device_create() keeps a reference to that device for its creator
+ * until u_dma_buf_device_remove() (or module exit): the pointer the creator
+ * holds stays unique, so even after a delete from user space it can only
+ * name that buffer, never a new one made in its memory.
  */
+
+static LIST_HEAD(udmabuf_kapi_bufs);	/* guarded by udmabuf_minors_lock */
+
+/* The created buffer whose device is @dev, or NULL. */
+static struct udmabuf *udmabuf_kapi_find(struct device *dev)
+{
+	struct udmabuf *buf;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	list_for_each_entry(buf, &udmabuf_kapi_bufs, kapi_node)
+		if (&buf->dev == dev)
+			return buf;
+	return NULL;
+}
+
+static void udmabuf_kapi_release_all(void)
+{
+	struct udmabuf *buf, *next;
+	LIST_HEAD(bufs);
+
+	mutex_lock(&udmabuf_minors_lock);
+	list_splice_init(&udmabuf_kapi_bufs, &bufs);
+	mutex_unlock(&udmabuf_minors_lock);
+	list_for_each_entry_safe(buf, next, &bufs, kapi_node) {
+		list_del_init(&buf->kapi_node);
+		put_device(&buf->dev);
+	}
+}
 
 /**
  * u_dma_buf_device_create() - create a buffer
@@ -2611,8 +2678,9 @@ static struct miscdevice udmabuf_mgr_device = {
  *	bits 12..10 mmap mode (0: quirk_mmap_mode)
  * @parent: device to allocate for (its DMA mask, coherency, IOMMU), or NULL
  *
- * Return: the buffer's device, valid until the buffer is removed, or an
- * ERR_PTR.
+ * Return: the buffer's device, or an ERR_PTR.  The pointer stays the
+ * caller's until it passes it to u_dma_buf_device_remove() with success or
+ * -ENODEV, even if the buffer is deleted from user space before.
  */
 struct device *u_dma_buf_device_create(const char *name, int id, size_t size,
 				       u64 option, struct device *parent)
@@ -2627,10 +2695,19 @@ struct device *u_dma_buf_device_create(const char *name, int id, size_t size,
 	};
 	struct udmabuf *buf;
 
-	if (name && !udmabuf_valid_name(name))
+	if (name && !udmabuf_valid_name(name)) {
+		pr_err("u-dma-buf: in-kernel create: invalid name %s (at most %d characters, no '/')\n",
+		       name, UDMABUF_NAME_MAX - 1);
 		return ERR_PTR(-EINVAL);
+	}
 	buf = udmabuf_make(&spec);
-	return IS_ERR(buf) ? ERR_CAST(buf) : &buf->dev;
+	if (IS_ERR(buf))
+		return ERR_CAST(buf);
+	/* The reference udmabuf_make() returned becomes the creator's. */
+	mutex_lock(&udmabuf_minors_lock);
+	list_add_tail(&buf->kapi_node, &udmabuf_kapi_bufs);
+	mutex_unlock(&udmabuf_minors_lock);
+	return &buf->dev;
 }
 EXPORT_SYMBOL(u_dma_buf_device_create);
 
@@ -2638,6 +2715,10 @@ EXPORT_SYMBOL(u_dma_buf_device_create);
  * u_dma_buf_device_search() - find a buffer by name and/or minor number
  * @name: name, or NULL for any
  * @id: minor number, or negative for any
+ *
+ * The pointer is not held for the caller: it is valid until the buffer is
+ * removed, and a module that lets user space delete the buffer (and create
+ * others) meanwhile should use only the pointers it created.
  *
  * Return: the buffer's device, or ERR_PTR(-ENODEV).
  */
@@ -2656,19 +2737,36 @@ EXPORT_SYMBOL(u_dma_buf_device_search);
  * u_dma_buf_device_remove() - remove a buffer that is not in use
  * @dev: the buffer's device
  *
+ * The creator's reference to a created buffer is given back on success and
+ * on -ENODEV (deleted already); @dev must not be used after either.
+ *
  * Return: 0, -ENODEV for no such buffer, -EBUSY while it is in use.
  */
 int u_dma_buf_device_remove(struct device *dev)
 {
-	struct udmabuf *buf;
+	struct udmabuf *held, *buf;
+	int err;
 
 	mutex_lock(&udmabuf_minors_lock);
+	held = udmabuf_kapi_find(dev);
 	buf = udmabuf_find_by_device(dev);
 	if (!buf) {
+		if (held)
+			list_del_init(&held->kapi_node);
 		mutex_unlock(&udmabuf_minors_lock);
+		if (held)
+			put_device(&held->dev);
 		return -ENODEV;
 	}
-	return udmabuf_delete(buf);
+	/* udmabuf_delete() checks the same under the same lock hold. */
+	if (held && kref_read(&buf->kref) == 1)
+		list_del_init(&held->kapi_node);
+	else
+		held = NULL;
+	err = udmabuf_delete(buf);
+	if (held)
+		put_device(&held->dev);
+	return err;
 }
 EXPORT_SYMBOL(u_dma_buf_device_remove);
 
@@ -2827,6 +2925,7 @@ static int udmabuf_create_param_buffer(int index)
 		       index, udmabuf_param_sizes[index], PTR_ERR(buf));
 		return PTR_ERR(buf);
 	}
+	put_device(&buf->dev);
 	return 0;
 }
 
@@ -2962,6 +3061,7 @@ static void __exit udmabuf_exit(void)
 {
 	misc_deregister(&udmabuf_mgr_device);
 	udmabuf_remove_all();
+	udmabuf_kapi_release_all();
 	platform_driver_unregister(&udmabuf_platform_driver);
 	udmabuf_unwatch_parents(ARRAY_SIZE(udmabuf_buses));
 	class_unregister(&udmabuf_class);

@@ -58,7 +58,10 @@ kmark
 r=$("$BIN/modctl" load "$KO" keep=kapi-keep2)
 check "insmod $KNAME keep=kapi-keep2 (no PCI parent)" OK "$r"
 check "manager delete of the buffer made in the kernel" "OK no" "$(mc 'w:delete kapi-keep2\n' e:/dev/kapi-keep2)"
+kmark
 check "rmmod $KNAME after its buffer was deleted from user space" OK "$("$BIN/modctl" unload $KNAME)"
+check "its exit removes the deleted buffer through the pointer it created -> -ENODEV (-19)" -19 \
+	"$(kapi_lines | sed -n 's/^exit remove: //p')"
 
 # --- a driver of edu owns a bound buffer: driver unbind while user space maps it ---------
 if [ -n "$EDU" ]; then

@@ -14,15 +14,23 @@
  *   pci=<address>   a PCI device to use as a parent (the QEMU edu device)
  *   keep=<name>     leave a buffer <name> (64 KiB) for user space until
  *   remove=<name>   (written at run time) searches <name> and removes it; logs
- *                   "udmabuf_kapi_test: remove <name>: <errno>"
+ *                   "udmabuf_kapi_test: remove <name>: <errno>"; the kept buffer is
+ *                   removed through the pointer its create returned
+ *                   On unload, the kept buffer is removed through that pointer too:
+ *                   "udmabuf_kapi_test: exit remove: <errno>"
  *   edu_driver=1    also registers a PCI driver "udmabuf_kapi_edu" for the QEMU edu
  *                   device (1234:11e8), as an FPGA driver would be: its probe creates
  *                   "kapi-edu" bound to the device, its remove removes it again and
  *                   logs "udmabuf_kapi_test: driver remove: <errno>"
+ *
+ * A pointer is used after the remove that returned 0 for it never (the API does not
+ * allow it); a pointer whose buffer user space deleted stays the creator's until its
+ * remove returns -ENODEV.
  */
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/kdev_t.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -47,6 +55,9 @@ MODULE_PARM_DESC(keep, "name of a buffer to leave for user space");
 static bool edu_driver;
 module_param(edu_driver, bool, 0444);
 MODULE_PARM_DESC(edu_driver, "register a PCI driver for the QEMU edu device");
+
+/* The buffer made for keep=, until it is removed. */
+static struct device *keep_dev;
 
 static int failures;
 /* Prefix of the check names ("" or "<buffer>: "), so that repeated checks differ. */
@@ -87,10 +98,30 @@ static int remove_param_set(const char *val, const struct kernel_param *kp)
 
 	strscpy(name, val, sizeof(name));
 	strim(name);
-	dev = u_dma_buf_device_search(name, -1);
-	err = IS_ERR(dev) ? PTR_ERR(dev) : u_dma_buf_device_remove(dev);
+	if (keep_dev && !strcmp(name, keep)) {
+		err = u_dma_buf_device_remove(keep_dev);
+		if (err != -EBUSY)
+			keep_dev = NULL;
+	} else {
+		dev = u_dma_buf_device_search(name, -1);
+		err = IS_ERR(dev) ? PTR_ERR(dev) : u_dma_buf_device_remove(dev);
+	}
 	pr_info(PFX "remove %s: %d\n", name, err);
 	return 0;
+}
+
+/* A manager command, written as user space would (insmod runs as root). */
+static int mgr_command(const char *cmd)
+{
+	struct file *mgr = filp_open("/dev/u-dma-buf-mgr", O_WRONLY, 0);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(mgr))
+		return PTR_ERR(mgr);
+	n = kernel_write(mgr, cmd, strlen(cmd), &pos);
+	filp_close(mgr, NULL);
+	return n < 0 ? n : 0;
 }
 
 static const struct kernel_param_ops remove_param_ops = {
@@ -223,12 +254,11 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 static void edu_remove(struct pci_dev *pdev)
 {
-	struct device *found = u_dma_buf_device_search("kapi-edu", -1);
 	int err = -ENODEV;
 
-	/* u-dma-buf may have removed it already when the driver was unbound. */
-	if (!IS_ERR(found) && found == edu_buf)
-		err = u_dma_buf_device_remove(found);
+	/* u-dma-buf removed it already when the driver was unbound: -ENODEV. */
+	if (edu_buf)
+		err = u_dma_buf_device_remove(edu_buf);
 	pr_info(PFX "driver remove: %d\n", err);
 	edu_buf = NULL;
 }
@@ -244,6 +274,49 @@ static struct pci_driver edu_pci_driver = {
 	.probe = edu_probe,
 	.remove = edu_remove,
 };
+
+/*
+ * User space deletes a buffer the module created: the creator's pointer then names
+ * nothing (-ENODEV everywhere), not even a new buffer of the same name made at once,
+ * until its remove gives it back.
+ */
+static void check_deleted_behind_creator(void)
+{
+	struct device *old, *new, *found;
+	size_t size = 0;
+	int err;
+
+	old = u_dma_buf_device_create("kapi-del", -1, SIZE, 0, NULL);
+	report(!IS_ERR(old), "create kapi-del", "expected a device got %ld", err_of(old));
+	if (IS_ERR(old))
+		return;
+	err = mgr_command("delete kapi-del\n");
+	report(err == 0, "the manager deletes kapi-del, made in the kernel", "expected 0 got %d",
+	       err);
+	found = u_dma_buf_device_search("kapi-del", -1);
+	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search of the deleted kapi-del -> -ENODEV",
+	       "expected %d got %ld", -ENODEV, err_of(found));
+	err = u_dma_buf_device_getmap(old, &size, NULL, NULL);
+	report(err == -ENODEV, "getmap through the creator's pointer to the deleted kapi-del -> -ENODEV",
+	       "expected %d got %d", -ENODEV, err);
+	err = u_dma_buf_device_sync(old, U_DMA_BUF_SYNC_FOR_CPU, 0, 0, 4096);
+	report(err == -ENODEV, "sync through the creator's pointer to the deleted kapi-del -> -ENODEV",
+	       "expected %d got %d", -ENODEV, err);
+	new = u_dma_buf_device_create("kapi-del", -1, SIZE, 0, NULL);
+	report(!IS_ERR(new) && new != old,
+	       "kapi-del can be created again at once, as another device than the creator still holds",
+	       "expected a new device got %ld", err_of(new));
+	err = u_dma_buf_device_remove(old);
+	report(err == -ENODEV, "remove through the pointer to the deleted kapi-del -> -ENODEV",
+	       "expected %d got %d", -ENODEV, err);
+	if (IS_ERR(new))
+		return;
+	found = u_dma_buf_device_search("kapi-del", -1);
+	report(found == new, "the new kapi-del is left alone by that remove",
+	       "expected the new device got %ld", err_of(found));
+	err = u_dma_buf_device_remove(new);
+	report(err == 0, "remove the new kapi-del", "expected 0 got %d", err);
+}
 
 static int __init kapi_test_init(void)
 {
@@ -328,17 +401,10 @@ static int __init kapi_test_init(void)
 	/* remove */
 	err = u_dma_buf_device_remove(a);
 	report(err == 0, "remove kapi0", "expected 0 got %d", err);
-	err = u_dma_buf_device_remove(a);
-	report(err == -ENODEV, "remove kapi0 again -> -ENODEV", "expected %d got %d", -ENODEV, err);
 	found = u_dma_buf_device_search("kapi0", -1);
 	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search of the removed kapi0 -> -ENODEV",
 	       "expected %d got %ld", -ENODEV, err_of(found));
-	err = u_dma_buf_device_getmap(a, &size, NULL, NULL);
-	report(err == -ENODEV, "getmap of the removed kapi0 -> -ENODEV", "expected %d got %d",
-	       -ENODEV, err);
-	err = u_dma_buf_device_sync(a, U_DMA_BUF_SYNC_FOR_CPU, 0, 0, 4096);
-	report(err == -ENODEV, "sync of the removed kapi0 -> -ENODEV", "expected %d got %d",
-	       -ENODEV, err);
+	check_deleted_behind_creator();
 	a = u_dma_buf_device_create("kapi0", -1, SIZE, 0, NULL);
 	report(!IS_ERR(a), "the name kapi0 can be created again at once", "expected a device got %ld",
 	       err_of(a));
@@ -356,6 +422,8 @@ parent:
 		c = u_dma_buf_device_create(keep, -1, SIZE, 0, NULL);
 		report(!IS_ERR(c), "create the buffer kept for user space", "expected a device got %ld",
 		       err_of(c));
+		if (!IS_ERR(c))
+			keep_dev = c;
 	}
 	if (edu_driver) {
 		err = pci_register_driver(&edu_pci_driver);
@@ -369,15 +437,10 @@ parent:
 
 static void __exit kapi_test_exit(void)
 {
-	struct device *dev;
-
 	if (edu_driver)
 		pci_unregister_driver(&edu_pci_driver);
-	if (keep && *keep) {
-		dev = u_dma_buf_device_search(keep, -1);
-		if (!IS_ERR(dev))
-			u_dma_buf_device_remove(dev);
-	}
+	if (keep_dev)
+		pr_info(PFX "exit remove: %d\n", u_dma_buf_device_remove(keep_dev));
 }
 
 module_init(kapi_test_init);

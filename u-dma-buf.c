@@ -9,6 +9,7 @@
 #include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
@@ -204,18 +205,21 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  * struct udmabuf - one DMA buffer
  * @kref: one reference for the registration, one per open file; the memory
  *	is freed when the last one goes
- * @dev: the class device (/sys/class/u-dma-buf/<name>, /dev/<name>); unless
- *	the buffer is bound to another device, also the device the memory is
- *	allocated for, so that its DMA configuration lives as long as the memory
+ * @dev: the class device (/sys/class/u-dma-buf/<name>, /dev/<name>); also
+ *	the device cached memory is allocated for and synced through, so that
+ *	its DMA configuration lives as long as the memory
  * @lock: guards the sync state below it
  * @minor: minor number, index in udmabuf_minors
  * @detached: being removed: open() and lookups no longer find it, but its
  *	minor and name stay taken until udmabuf_destroy() (guarded by
  *	udmabuf_minors_lock)
+ * @kapi_node: on udmabuf_kapi_bufs while a u_dma_buf_device_create() caller
+ *	holds the device (guarded by udmabuf_minors_lock)
  * @pdev: the platform device whose driver owns the buffer (parameter,
  *	manager and device-tree buffers); NULL for a buffer bound to a parent
- * @dma_dev: the device the memory is allocated for: @dev, or a parent device
- *	(a reference is held)
+ * @dma_dev: the device that does the DMA: @dev, or the parent device the
+ *	buffer is bound to (a reference is held); coherent memory is allocated
+ *	for it, cached memory is mapped for it (@parent_mapped)
  * @rmem: the device-tree memory-region assigned to @dev, or NULL (a
  *	reference is held)
  * @rmem_no_map: that region is a no-map pool
@@ -226,7 +230,11 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  * @page_refcounted: every page has its own reference count, so the pages
  *	can be mapped as ordinary pages
  * @vaddr: kernel address of the memory
- * @dma_addr: DMA address of the memory
+ * @dma_addr: DMA address of the memory for @dma_dev
+ * @mem_addr: DMA address of the memory for @dev (dma_alloc_pages() memory),
+ *	used for cache maintenance; @dma_addr unless the buffer is bound
+ * @parent_mapped: the memory is mapped for @dma_dev at @dma_addr (a bound
+ *	buffer, until its parent goes away or the memory is freed)
  * @page: first page of the memory, for dma_alloc_pages() memory
  * @sync_mode: see UDMABUF_SYNC_*
  * @sync_offset: stored range and direction for the "1" sync command
@@ -241,7 +249,7 @@ struct udmabuf {
 	struct mutex lock;		/* guards the sync state */
 	int minor;
 	bool detached;
-	struct list_head kapi_node;	/* on udmabuf_kapi_bufs while held */
+	struct list_head kapi_node;
 	struct platform_device *pdev;
 	struct device *dma_dev;
 	struct device_node *rmem;
@@ -253,6 +261,8 @@ struct udmabuf {
 	bool page_refcounted;
 	void *vaddr;
 	dma_addr_t dma_addr;
+	dma_addr_t mem_addr;
+	bool parent_mapped;
 	struct page *page;
 
 	int sync_mode;
@@ -349,74 +359,159 @@ static void udmabuf_log_alloc_failure(struct udmabuf *buf)
 /*
  * Two allocators, chosen by the mmap strategy:
  *
- * "off" (and a no-map pool) uses dma_alloc_coherent(): the DMA API
- * guarantees that CPU and device see each other's writes without any cache
- * maintenance, and the only user mapping the API allows for it is
- * dma_mmap_coherent().  The kernel address may be an uncached alias.
+ * "off" (and a no-map pool) uses dma_alloc_coherent() for the device that
+ * does the DMA: the DMA API guarantees that CPU and device see each other's
+ * writes without any cache maintenance, and the only user mapping the API
+ * allows for it is dma_mmap_coherent().  The kernel address may be an
+ * uncached alias.
  *
- * Every other mode uses dma_alloc_pages(): physically contiguous, cacheable
- * memory with struct pages, owned by the CPU when returned.  The DMA API
- * documents that ownership of any sub-range moves to the device with
- * dma_sync_single_for_device() and back with dma_sync_single_for_cpu()
- * (Documentation/core-api/dma-api.rst, dma_alloc_pages), which is exactly
- * the sync_for_device/sync_for_cpu model of this driver.
+ * Every other mode uses dma_alloc_pages() for the buffer's own device:
+ * physically contiguous, cacheable memory with struct pages, owned by the
+ * CPU when returned.  The DMA API documents that ownership of any sub-range
+ * moves to the device with dma_sync_single_for_device() and back with
+ * dma_sync_single_for_cpu() (Documentation/core-api/dma-api.rst,
+ * dma_alloc_pages), which is exactly the sync_for_device/sync_for_cpu model
+ * of this driver.  A buffer bound to a parent device has its own device
+ * carry the parent's DMA mask, and maps the memory for the parent (its
+ * IOMMU, its DMA offset) with dma_map_page(); that mapping is undone when
+ * the parent goes away, before its driver is gone, while the memory stays
+ * for its users until the last one.
  *
  * __GFP_NOWARN: a failure is reported by udmabuf_log_alloc_failure() with
  * its cause, not by a page-allocator warning.
  */
-static int udmabuf_alloc_memory(struct udmabuf *buf)
+static int udmabuf_alloc_pages(struct udmabuf *buf)
 {
-	struct device *dev = buf->dma_dev;
-	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	struct device *dev = &buf->dev;
 
-	if (buf->coherent_alloc) {
-		buf->vaddr = dma_alloc_coherent(dev, buf->alloc_size,
-						&buf->dma_addr, gfp);
-	} else {
-		buf->page = dma_alloc_pages(dev, buf->alloc_size, &buf->dma_addr,
-					    DMA_BIDIRECTIONAL, gfp);
-		/*
-		 * 6.1 tracks this allocation as a mapping in DMA-API debugging,
-		 * which wants its address checked like any mapping's.
-		 */
-		if (buf->page && !dma_mapping_error(dev, buf->dma_addr))
-			buf->vaddr = page_address(buf->page);
-	}
-	if (!buf->vaddr) {
-		if (buf->page)
-			dma_free_pages(dev, buf->alloc_size, buf->page,
-				       buf->dma_addr, DMA_BIDIRECTIONAL);
+	buf->page = dma_alloc_pages(dev, buf->alloc_size, &buf->mem_addr,
+				    DMA_BIDIRECTIONAL,
+				    GFP_KERNEL | __GFP_NOWARN);
+	/*
+	 * 6.1 tracks this allocation as a mapping in DMA-API debugging, which
+	 * wants its address checked like any mapping's.
+	 */
+	if (buf->page && dma_mapping_error(dev, buf->mem_addr)) {
+		dma_free_pages(dev, buf->alloc_size, buf->page, buf->mem_addr,
+			       DMA_BIDIRECTIONAL);
 		buf->page = NULL;
+	}
+	if (!buf->page) {
 		udmabuf_log_alloc_failure(buf);
 		return -ENOMEM;
 	}
-	if (buf->page) {
-		/* The allocator zeroed the pages through the cache. */
-		dma_sync_single_for_device(dev, buf->dma_addr, buf->alloc_size,
-					   DMA_TO_DEVICE);
-		buf->page_refcounted =
-			udmabuf_pages_refcounted(buf->page,
-						 buf->alloc_size >> PAGE_SHIFT);
-	}
+	/* The allocator zeroed the pages through the cache. */
+	dma_sync_single_for_device(dev, buf->mem_addr, buf->alloc_size,
+				   DMA_TO_DEVICE);
+	buf->page_refcounted =
+		udmabuf_pages_refcounted(buf->page,
+					 buf->alloc_size >> PAGE_SHIFT);
+	buf->vaddr = page_address(buf->page);
+	buf->dma_addr = buf->mem_addr;
 	return 0;
+}
+
+/* The memory is in the CPU's hands and was written back: no sync here. */
+static int udmabuf_map_for_parent(struct udmabuf *buf)
+{
+	struct device *parent = buf->dma_dev;
+	dma_addr_t addr;
+
+	addr = dma_map_page_attrs(parent, buf->page, 0, buf->alloc_size,
+				  DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+	if (dma_mapping_error(parent, addr)) {
+		dev_err(&buf->dev, "cannot map %llu bytes for %s (its IOMMU or DMA mask); use a smaller buffer\n",
+			buf->size, dev_name(parent));
+		return -ENOMEM;
+	}
+	/* Without an IOMMU the device must reach the memory itself, not a copy. */
+	if (!device_iommu_mapped(parent) &&
+	    dma_to_phys(parent, addr) != page_to_phys(buf->page)) {
+		dma_unmap_page_attrs(parent, addr, buf->alloc_size,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+		dev_err(&buf->dev, "%s reaches this memory only through bounce buffers (its dma-ranges or swiotlb); the buffer cannot be bound to it\n",
+			dev_name(parent));
+		return -ENOMEM;
+	}
+	buf->dma_addr = addr;
+	buf->parent_mapped = true;
+	return 0;
+}
+
+/* The parent is going away, or the memory is: its DMA address is no more. */
+static void udmabuf_unmap_for_parent(struct udmabuf *buf)
+{
+	if (!buf->parent_mapped)
+		return;
+	dma_unmap_page_attrs(buf->dma_dev, buf->dma_addr, buf->alloc_size,
+			     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+	buf->parent_mapped = false;
 }
 
 static void udmabuf_free_memory(struct udmabuf *buf)
 {
 	if (!buf->vaddr)
 		return;
-	if (buf->coherent_alloc)
+	if (buf->coherent_alloc) {
 		dma_free_coherent(buf->dma_dev, buf->alloc_size, buf->vaddr,
 				  buf->dma_addr);
-	else
-		dma_free_pages(buf->dma_dev, buf->alloc_size, buf->page,
-			       buf->dma_addr, DMA_BIDIRECTIONAL);
+	} else {
+		udmabuf_unmap_for_parent(buf);
+		dma_free_pages(&buf->dev, buf->alloc_size, buf->page,
+			       buf->mem_addr, DMA_BIDIRECTIONAL);
+	}
 	buf->vaddr = NULL;
+}
+
+static int udmabuf_alloc_memory(struct udmabuf *buf)
+{
+	int err;
+
+	if (buf->coherent_alloc) {
+		buf->vaddr = dma_alloc_coherent(buf->dma_dev, buf->alloc_size,
+						&buf->dma_addr,
+						GFP_KERNEL | __GFP_NOWARN);
+		if (!buf->vaddr) {
+			udmabuf_log_alloc_failure(buf);
+			return -ENOMEM;
+		}
+		buf->mem_addr = buf->dma_addr;
+		return 0;
+	}
+	err = udmabuf_alloc_pages(buf);
+	if (err || buf->dma_dev == &buf->dev)
+		return err;
+	err = udmabuf_map_for_parent(buf);
+	if (err)
+		udmabuf_free_memory(buf);
+	return err;
 }
 
 /* ------------------------------------------------------------------------
  * Cache maintenance
  */
+
+/*
+ * Cache maintenance of cached memory goes through the buffer's own device,
+ * which allocated it: the same CPU cache operations as through the parent of
+ * a bound buffer (the memory is the same), and valid after the parent went.
+ * Coherent memory needs none, by the DMA API's guarantee.
+ */
+static void udmabuf_sync_for_cpu(struct udmabuf *buf, u64 offset, size_t size,
+				 enum dma_data_direction dir)
+{
+	if (!buf->coherent_alloc)
+		dma_sync_single_for_cpu(&buf->dev, buf->mem_addr + offset, size,
+					dir);
+}
+
+static void udmabuf_sync_for_device(struct udmabuf *buf, u64 offset,
+				    size_t size, enum dma_data_direction dir)
+{
+	if (!buf->coherent_alloc)
+		dma_sync_single_for_device(&buf->dev, buf->mem_addr + offset,
+					   size, dir);
+}
 
 /**
  * udmabuf_sync_range() - hand a range of the buffer to the CPU or the device
@@ -445,16 +540,10 @@ static int udmabuf_sync_range(struct udmabuf *buf, bool for_device,
 				 offset, size, buf->size);
 		return -EINVAL;
 	}
-	if (size && !buf->coherent_alloc) {
-		if (for_device)
-			dma_sync_single_for_device(buf->dma_dev,
-						   buf->dma_addr + offset,
-						   size, dir);
-		else
-			dma_sync_single_for_cpu(buf->dma_dev,
-						buf->dma_addr + offset,
-						size, dir);
-	}
+	if (size && for_device)
+		udmabuf_sync_for_device(buf, offset, size, dir);
+	else if (size)
+		udmabuf_sync_for_cpu(buf, offset, size, dir);
 	buf->sync_owner = for_device ? UDMABUF_OWNER_DEVICE : UDMABUF_OWNER_CPU;
 	return 0;
 }
@@ -629,10 +718,9 @@ static int udmabuf_map(struct udmabuf *buf, struct vm_area_struct *vma,
 	 * the kernel's cached alias: write them back first.
 	 */
 	if (flavour)
-		dma_sync_single_for_device(buf->dma_dev,
-					   buf->dma_addr + (first << PAGE_SHIFT),
-					   vma->vm_end - vma->vm_start,
-					   DMA_TO_DEVICE);
+		udmabuf_sync_for_device(buf, (u64)first << PAGE_SHIFT,
+					vma->vm_end - vma->vm_start,
+					DMA_TO_DEVICE);
 	if (buf->page_refcounted)
 		return udmabuf_insert_pages(vma, page_to_pfn(buf->page) + first);
 	return remap_pfn_range(vma, vma->vm_start,
@@ -707,16 +795,13 @@ static ssize_t udmabuf_copy(struct file *file, char __user *ubuf, size_t count,
 		unsigned long left;
 
 		if (sync && !to_buffer)
-			dma_sync_single_for_cpu(buf->dma_dev,
-						buf->dma_addr + offset, chunk, dir);
+			udmabuf_sync_for_cpu(buf, offset, chunk, dir);
 		if (to_buffer)
 			left = copy_from_user(kaddr, ubuf + done, chunk);
 		else
 			left = copy_to_user(ubuf + done, kaddr, chunk);
 		if (sync && to_buffer && chunk > left)
-			dma_sync_single_for_device(buf->dma_dev,
-						   buf->dma_addr + offset,
-						   chunk - left, dir);
+			udmabuf_sync_for_device(buf, offset, chunk - left, dir);
 		done += chunk - left;
 		if (left || fatal_signal_pending(current))
 			break;
@@ -789,9 +874,7 @@ static int udmabuf_fsync(struct file *file, loff_t start, loff_t end,
 {
 	struct udmabuf *buf = file->private_data;
 
-	if (!buf->coherent_alloc)
-		dma_sync_single_for_device(buf->dma_dev, buf->dma_addr,
-					   buf->alloc_size, DMA_TO_DEVICE);
+	udmabuf_sync_for_device(buf, 0, buf->alloc_size, DMA_TO_DEVICE);
 	return 0;
 }
 
@@ -1156,10 +1239,8 @@ static int udmabuf_export_begin_cpu(struct dma_buf *dmabuf,
 {
 	struct udmabuf_export *export = dmabuf->priv;
 
-	if (!export->buf->coherent_alloc)
-		dma_sync_single_for_cpu(export->buf->dma_dev,
-					udmabuf_export_dma_addr(export),
-					export->size, dir);
+	udmabuf_sync_for_cpu(export->buf, (u64)export->first << PAGE_SHIFT,
+			     export->size, dir);
 	return 0;
 }
 
@@ -1168,10 +1249,8 @@ static int udmabuf_export_end_cpu(struct dma_buf *dmabuf,
 {
 	struct udmabuf_export *export = dmabuf->priv;
 
-	if (!export->buf->coherent_alloc)
-		dma_sync_single_for_device(export->buf->dma_dev,
-					   udmabuf_export_dma_addr(export),
-					   export->size, dir);
+	udmabuf_sync_for_device(export->buf, (u64)export->first << PAGE_SHIFT,
+				export->size, dir);
 	return 0;
 }
 
@@ -1689,21 +1768,27 @@ static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
  * node if there is one, then the requested mask.  It lives as long as the
  * memory, so freeing works after the node is unbound, and a re-bound node
  * gets a device (and reserved-memory assignment) of its own.  A bound buffer
- * uses its parent's configuration as the kernel set it up.
+ * does its DMA through its parent as the kernel set the parent up; its own
+ * device only takes the parent's mask, for the memory it allocates.
  */
 static int udmabuf_setup_dma(struct udmabuf *buf,
 			     const struct udmabuf_request *req)
 {
 	struct device *dev = &buf->dev;
+	struct device *parent = req->dma_parent;
 	int err;
 
-	if (req->dma_parent) {
-		buf->dma_dev = get_device(req->dma_parent);
+	dev->coherent_dma_mask = DMA_BIT_MASK(32);
+	dev->dma_mask = &dev->coherent_dma_mask;
+	if (parent) {
+		buf->dma_dev = get_device(parent);
+		dev->coherent_dma_mask = dma_get_mask(parent);
+		if (parent->coherent_dma_mask)
+			dev->coherent_dma_mask = min(dev->coherent_dma_mask,
+						     parent->coherent_dma_mask);
 		return 0;
 	}
 	buf->dma_dev = dev;
-	dev->coherent_dma_mask = DMA_BIT_MASK(32);
-	dev->dma_mask = &dev->coherent_dma_mask;
 	if (req->of_node) {
 		err = of_dma_configure(dev, req->of_node, true);
 		if (err) {
@@ -2286,6 +2371,8 @@ static int udmabuf_parent_notify(struct notifier_block *nb,
 		mutex_unlock(&udmabuf_minors_lock);
 		if (!found)
 			return NOTIFY_OK;
+		/* Before the parent's driver or the parent itself is gone. */
+		udmabuf_unmap_for_parent(found);
 		udmabuf_destroy_bound(found);
 	}
 }

@@ -13,11 +13,13 @@ amd64) ABI32=i386 ;;
 *) ABI32=armhf ;;
 esac
 
-# Can this kernel run the 32-bit build?  Without arguments it prints its usage and exits 2.
+# Can this kernel run the 32-bit build?  Without arguments it prints its usage and exits 2
+# (a kernel without 32-bit support fails the exec, and the shell then reads the file as a
+# script, which may also exit 2: the usage line tells them apart).
 RUN32=
 if [ ! -x "$BIN/32/ioctl_test" ]; then
 	RUN32="no 32-bit build of ioctl_test (see the build lines)"
-elif "$BIN/32/ioctl_test" >/dev/null 2>&1; [ $? != 2 ]; then
+elif ! "$BIN/32/ioctl_test" 2>&1 | grep -q '^usage: ioctl_test'; then
 	RUN32="this kernel cannot run $ABI32 programs (no 32-bit compat)"
 fi
 

@@ -59,9 +59,20 @@ r=$("$BIN/modctl" load "$KO" keep=kapi-keep2)
 check "insmod $KNAME keep=kapi-keep2 (no PCI parent)" OK "$r"
 check "manager delete of the buffer made in the kernel" "OK no" "$(mc 'w:delete kapi-keep2\n' e:/dev/kapi-keep2)"
 kmark
+echo 1 >"$PARAMS/recheck"
+lines=$(kapi_lines)
+printf '%s\n' "$lines" | grep -E '^(ok|not ok) - '
+check "the module's checks of its pointer to the deleted buffer ran" "recheck done" \
+	"$(printf '%s\n' "$lines" | grep '^recheck done')"
 check "rmmod $KNAME after its buffer was deleted from user space" OK "$("$BIN/modctl" unload $KNAME)"
-check "its exit removes the deleted buffer through the pointer it created -> -ENODEV (-19)" -19 \
-	"$(kapi_lines | sed -n 's/^exit remove: //p')"
+
+# A kept buffer deleted from user space, then the module unloads: its exit gives the
+# pointer back (-ENODEV).
+kmark
+check "insmod $KNAME keep=kapi-keep3" OK "$("$BIN/modctl" load "$KO" keep=kapi-keep3)"
+check "manager delete of kapi-keep3" "OK no" "$(mc 'w:delete kapi-keep3\n' e:/dev/kapi-keep3)"
+check "rmmod $KNAME: its exit removes kapi-keep3 through its pointer -> -ENODEV (-19)" "OK -19" \
+	"$("$BIN/modctl" unload $KNAME) $(kapi_lines | sed -n 's/^exit remove: //p')"
 
 # --- a driver of edu owns a bound buffer: driver unbind while user space maps it ---------
 if [ -n "$EDU" ]; then

@@ -18,6 +18,9 @@
  *                   removed through the pointer its create returned
  *                   On unload, the kept buffer is removed through that pointer too:
  *                   "udmabuf_kapi_test: exit remove: <errno>"
+ *   recheck=1       (written at run time, after user space deleted the kept buffer)
+ *                   checks that the creator's pointer names no buffer any more, not
+ *                   even a new one of the same name; logs check lines and "recheck done"
  *   edu_driver=1    also registers a PCI driver "udmabuf_kapi_edu" for the QEMU edu
  *                   device (1234:11e8), as an FPGA driver would be: its probe creates
  *                   "kapi-edu" bound to the device, its remove removes it again and
@@ -30,7 +33,6 @@
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
-#include <linux/fs.h>
 #include <linux/kdev_t.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -108,20 +110,6 @@ static int remove_param_set(const char *val, const struct kernel_param *kp)
 	}
 	pr_info(PFX "remove %s: %d\n", name, err);
 	return 0;
-}
-
-/* A manager command, written as user space would (insmod runs as root). */
-static int mgr_command(const char *cmd)
-{
-	struct file *mgr = filp_open("/dev/u-dma-buf-mgr", O_WRONLY, 0);
-	loff_t pos = 0;
-	ssize_t n;
-
-	if (IS_ERR(mgr))
-		return PTR_ERR(mgr);
-	n = kernel_write(mgr, cmd, strlen(cmd), &pos);
-	filp_close(mgr, NULL);
-	return n < 0 ? n : 0;
 }
 
 static const struct kernel_param_ops remove_param_ops = {
@@ -276,47 +264,55 @@ static struct pci_driver edu_pci_driver = {
 };
 
 /*
- * User space deletes a buffer the module created: the creator's pointer then names
+ * recheck=1, after user space deleted the kept buffer: the creator's pointer then names
  * nothing (-ENODEV everywhere), not even a new buffer of the same name made at once,
  * until its remove gives it back.
  */
-static void check_deleted_behind_creator(void)
+static int recheck_param_set(const char *val, const struct kernel_param *kp)
 {
-	struct device *old, *new, *found;
+	struct device *old = keep_dev, *new, *found;
 	size_t size = 0;
 	int err;
 
-	old = u_dma_buf_device_create("kapi-del", -1, SIZE, 0, NULL);
-	report(!IS_ERR(old), "create kapi-del", "expected a device got %ld", err_of(old));
-	if (IS_ERR(old))
-		return;
-	err = mgr_command("delete kapi-del\n");
-	report(err == 0, "the manager deletes kapi-del, made in the kernel", "expected 0 got %d",
-	       err);
-	found = u_dma_buf_device_search("kapi-del", -1);
-	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search of the deleted kapi-del -> -ENODEV",
+	if (!old) {
+		pr_info(PFX "recheck: no kept buffer\n");
+		return -ENODEV;
+	}
+	prefix = "recheck: ";
+	found = u_dma_buf_device_search(keep, -1);
+	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search of the deleted buffer -> -ENODEV",
 	       "expected %d got %ld", -ENODEV, err_of(found));
 	err = u_dma_buf_device_getmap(old, &size, NULL, NULL);
-	report(err == -ENODEV, "getmap through the creator's pointer to the deleted kapi-del -> -ENODEV",
+	report(err == -ENODEV, "getmap through the creator's pointer to the deleted buffer -> -ENODEV",
 	       "expected %d got %d", -ENODEV, err);
 	err = u_dma_buf_device_sync(old, U_DMA_BUF_SYNC_FOR_CPU, 0, 0, 4096);
-	report(err == -ENODEV, "sync through the creator's pointer to the deleted kapi-del -> -ENODEV",
+	report(err == -ENODEV, "sync through the creator's pointer to the deleted buffer -> -ENODEV",
 	       "expected %d got %d", -ENODEV, err);
-	new = u_dma_buf_device_create("kapi-del", -1, SIZE, 0, NULL);
+	new = u_dma_buf_device_create(keep, -1, SIZE, 0, NULL);
 	report(!IS_ERR(new) && new != old,
-	       "kapi-del can be created again at once, as another device than the creator still holds",
+	       "its name can be created again at once, as another device than the creator holds",
 	       "expected a new device got %ld", err_of(new));
 	err = u_dma_buf_device_remove(old);
-	report(err == -ENODEV, "remove through the pointer to the deleted kapi-del -> -ENODEV",
+	report(err == -ENODEV, "remove through the pointer to the deleted buffer -> -ENODEV",
 	       "expected %d got %d", -ENODEV, err);
-	if (IS_ERR(new))
-		return;
-	found = u_dma_buf_device_search("kapi-del", -1);
-	report(found == new, "the new kapi-del is left alone by that remove",
-	       "expected the new device got %ld", err_of(found));
-	err = u_dma_buf_device_remove(new);
-	report(err == 0, "remove the new kapi-del", "expected 0 got %d", err);
+	keep_dev = NULL;
+	if (!IS_ERR(new)) {
+		found = u_dma_buf_device_search(keep, -1);
+		report(found == new, "the new buffer of that name is left alone by that remove",
+		       "expected the new device got %ld", err_of(found));
+		err = u_dma_buf_device_remove(new);
+		report(err == 0, "remove the new buffer", "expected 0 got %d", err);
+	}
+	prefix = "";
+	pr_info(PFX "recheck done\n");
+	return 0;
 }
+
+static const struct kernel_param_ops recheck_param_ops = {
+	.set = recheck_param_set,
+};
+module_param_cb(recheck, &recheck_param_ops, NULL, 0200);
+MODULE_PARM_DESC(recheck, "write 1 after user space deleted the kept buffer");
 
 static int __init kapi_test_init(void)
 {
@@ -404,7 +400,6 @@ static int __init kapi_test_init(void)
 	found = u_dma_buf_device_search("kapi0", -1);
 	report(PTR_ERR_OR_ZERO(found) == -ENODEV, "search of the removed kapi0 -> -ENODEV",
 	       "expected %d got %ld", -ENODEV, err_of(found));
-	check_deleted_behind_creator();
 	a = u_dma_buf_device_create("kapi0", -1, SIZE, 0, NULL);
 	report(!IS_ERR(a), "the name kapi0 can be created again at once", "expected a device got %ld",
 	       err_of(a));

@@ -218,8 +218,8 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  * @pdev: the platform device whose driver owns the buffer (parameter,
  *	manager and device-tree buffers); NULL for a buffer bound to a parent
  * @dma_dev: the device that does the DMA: @dev, or the parent device the
- *	buffer is bound to (a reference is held); coherent memory is allocated
- *	for it, cached memory is mapped for it (@parent_mapped)
+ *	buffer is bound to (a reference is held), for which the memory is
+ *	mapped (@parent_mapped)
  * @rmem: the device-tree memory-region assigned to @dev, or NULL (a
  *	reference is held)
  * @rmem_no_map: that region is a no-map pool
@@ -231,8 +231,8 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  *	can be mapped as ordinary pages
  * @vaddr: kernel address of the memory
  * @dma_addr: DMA address of the memory for @dma_dev
- * @mem_addr: DMA address of the memory for @dev (dma_alloc_pages() memory),
- *	used for cache maintenance; @dma_addr unless the buffer is bound
+ * @mem_addr: DMA address of the memory for @dev, which allocated it; used
+ *	to sync and free it; @dma_addr unless the buffer is bound
  * @parent_mapped: the memory is mapped for @dma_dev at @dma_addr (a bound
  *	buffer, until its parent goes away or the memory is freed)
  * @page: first page of the memory, for dma_alloc_pages() memory
@@ -357,25 +357,28 @@ static void udmabuf_log_alloc_failure(struct udmabuf *buf)
 }
 
 /*
- * Two allocators, chosen by the mmap strategy:
+ * The memory always belongs to the buffer's own device, which lives as long
+ * as the memory.  Two allocators, chosen by the mmap strategy:
  *
- * "off" (and a no-map pool) uses dma_alloc_coherent() for the device that
- * does the DMA: the DMA API guarantees that CPU and device see each other's
- * writes without any cache maintenance, and the only user mapping the API
- * allows for it is dma_mmap_coherent().  The kernel address may be an
- * uncached alias.
+ * "off" (and a no-map pool) uses dma_alloc_coherent(): the DMA API
+ * guarantees that CPU and device see each other's writes without any cache
+ * maintenance, and the only user mapping the API allows for it is
+ * dma_mmap_coherent().  The kernel address may be an uncached alias.
  *
- * Every other mode uses dma_alloc_pages() for the buffer's own device:
- * physically contiguous, cacheable memory with struct pages, owned by the
- * CPU when returned.  The DMA API documents that ownership of any sub-range
- * moves to the device with dma_sync_single_for_device() and back with
- * dma_sync_single_for_cpu() (Documentation/core-api/dma-api.rst,
- * dma_alloc_pages), which is exactly the sync_for_device/sync_for_cpu model
- * of this driver.  A buffer bound to a parent device has its own device
- * carry the parent's DMA mask, and maps the memory for the parent (its
- * IOMMU, its DMA offset) with dma_map_page(); that mapping is undone when
- * the parent goes away, before its driver is gone, while the memory stays
- * for its users until the last one.
+ * Every other mode uses dma_alloc_pages(): physically contiguous, cacheable
+ * memory with struct pages, owned by the CPU when returned.  The DMA API
+ * documents that ownership of any sub-range moves to the device with
+ * dma_sync_single_for_device() and back with dma_sync_single_for_cpu()
+ * (Documentation/core-api/dma-api.rst, dma_alloc_pages), which is exactly
+ * the sync_for_device/sync_for_cpu model of this driver.
+ *
+ * A buffer bound to a parent device has its own device carry the parent's
+ * DMA mask and maps the memory for the parent (its IOMMU, its DMA offset)
+ * with dma_map_page(); that mapping is undone when the parent goes away,
+ * before its driver is gone, while the memory stays for its users until the
+ * last one.  (Coherent memory for a bound buffer is so uncached on a
+ * non-coherent architecture even for a coherent parent: slower, never
+ * wrong.)
  *
  * __GFP_NOWARN: a failure is reported by udmabuf_log_alloc_failure() with
  * its cause, not by a page-allocator warning.
@@ -411,13 +414,21 @@ static int udmabuf_alloc_pages(struct udmabuf *buf)
 	return 0;
 }
 
-/* The memory is in the CPU's hands and was written back: no sync here. */
+/*
+ * The memory is written back (pages) or uncached (coherent memory, whose
+ * first page is found from its address for the own device, a direct
+ * mapping): no sync here.
+ */
 static int udmabuf_map_for_parent(struct udmabuf *buf)
 {
 	struct device *parent = buf->dma_dev;
+	struct page *page = buf->page;
 	dma_addr_t addr;
 
-	addr = dma_map_page_attrs(parent, buf->page, 0, buf->alloc_size,
+	if (!page)
+		page = pfn_to_page(PHYS_PFN(dma_to_phys(&buf->dev,
+							buf->mem_addr)));
+	addr = dma_map_page_attrs(parent, page, 0, buf->alloc_size,
 				  DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(parent, addr)) {
 		dev_err(&buf->dev, "cannot map %llu bytes for %s (its IOMMU or DMA mask); use a smaller buffer\n",
@@ -426,7 +437,7 @@ static int udmabuf_map_for_parent(struct udmabuf *buf)
 	}
 	/* Without an IOMMU the device must reach the memory itself, not a copy. */
 	if (!device_iommu_mapped(parent) &&
-	    dma_to_phys(parent, addr) != page_to_phys(buf->page)) {
+	    dma_to_phys(parent, addr) != page_to_phys(page)) {
 		dma_unmap_page_attrs(parent, addr, buf->alloc_size,
 				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 		dev_err(&buf->dev, "%s reaches this memory only through bounce buffers (its dma-ranges or swiotlb); the buffer cannot be bound to it\n",
@@ -452,14 +463,13 @@ static void udmabuf_free_memory(struct udmabuf *buf)
 {
 	if (!buf->vaddr)
 		return;
-	if (buf->coherent_alloc) {
-		dma_free_coherent(buf->dma_dev, buf->alloc_size, buf->vaddr,
-				  buf->dma_addr);
-	} else {
-		udmabuf_unmap_for_parent(buf);
+	udmabuf_unmap_for_parent(buf);
+	if (buf->coherent_alloc)
+		dma_free_coherent(&buf->dev, buf->alloc_size, buf->vaddr,
+				  buf->mem_addr);
+	else
 		dma_free_pages(&buf->dev, buf->alloc_size, buf->page,
 			       buf->mem_addr, DMA_BIDIRECTIONAL);
-	}
 	buf->vaddr = NULL;
 }
 
@@ -468,17 +478,18 @@ static int udmabuf_alloc_memory(struct udmabuf *buf)
 	int err;
 
 	if (buf->coherent_alloc) {
-		buf->vaddr = dma_alloc_coherent(buf->dma_dev, buf->alloc_size,
-						&buf->dma_addr,
+		buf->vaddr = dma_alloc_coherent(&buf->dev, buf->alloc_size,
+						&buf->mem_addr,
 						GFP_KERNEL | __GFP_NOWARN);
 		if (!buf->vaddr) {
 			udmabuf_log_alloc_failure(buf);
 			return -ENOMEM;
 		}
-		buf->mem_addr = buf->dma_addr;
-		return 0;
+		buf->dma_addr = buf->mem_addr;
+		err = 0;
+	} else {
+		err = udmabuf_alloc_pages(buf);
 	}
-	err = udmabuf_alloc_pages(buf);
 	if (err || buf->dma_dev == &buf->dev)
 		return err;
 	err = udmabuf_map_for_parent(buf);
@@ -711,8 +722,8 @@ static int udmabuf_map(struct udmabuf *buf, struct vm_area_struct *vma,
 	udmabuf_vm_open(vma);
 
 	if (buf->coherent_alloc)
-		return dma_mmap_coherent(buf->dma_dev, vma, buf->vaddr,
-					 buf->dma_addr, buf->alloc_size);
+		return dma_mmap_coherent(&buf->dev, vma, buf->vaddr,
+					 buf->mem_addr, buf->alloc_size);
 	/*
 	 * An uncached view must not be overwritten later by dirty lines of
 	 * the kernel's cached alias: write them back first.

@@ -60,6 +60,13 @@ check "two buffers bound to edu at once" "OK $EDU_SYS $EDU_SYS" \
 	"$(mc "w:create eb1 8192 bus=pci device=$EDU;create eb2 1M bus=pci device=$EDU\n") $(parent_of eb1) $(parent_of eb2)"
 check "both are usable" "OK OK" "$("$BIN/ut" pattern eb1 2) $("$BIN/ut" pattern eb2 3)"
 
+# Every mmap mode: the memory is the buffer's own, mapped for edu (coherent memory in off).
+for m in off on auto page; do
+	check "eb-$m: create bound to edu with quirk-mmap-$m, usable, and edu DMA through it" "OK $EDU_SYS OK OK" \
+		"$(mc "w:create eb-$m 20000 bus=pci device=$EDU quirk-mmap-$m\n") $(parent_of eb-$m) $("$BIN/ut" pattern eb-$m 5) $("$BIN/mgr_edu" dma eb-$m)"
+	mc "w:delete eb-$m\n" >/dev/null
+done
+
 # --- PCI removal of the parent while a buffer is mapped ---------------------------------
 # eb1 is mapped and open during the removal, eb2 is unused: both nodes go at once.
 kmark

@@ -74,29 +74,41 @@ check "manager delete of kapi-keep3" "OK no" "$(mc 'w:delete kapi-keep3\n' e:/de
 check "rmmod $KNAME: its exit removes kapi-keep3 through its pointer -> -ENODEV (-19)" "OK -19" \
 	"$("$BIN/modctl" unload $KNAME) $(kapi_lines | sed -n 's/^exit remove: //p')"
 
+# edu_round MODE WHAT: one round of the edu driver with kapi-edu in mmap mode MODE.
+edu_round() {
+	_m=$1 _w=$2
+	kmark
+	check "$_w: insmod $KNAME edu_driver=1 edu_mode=$_m (a PCI driver for edu that creates kapi-edu in probe)" OK \
+		"$("$BIN/modctl" load "$KO" edu_driver=1 edu_mode="$_m")"
+	_l=$(kapi_lines | grep -E '^(ok|not ok) - driver' || true)
+	if [ -n "$_l" ]; then
+		printf '%s\n' "$_l" | sed "s/ - / - $_w: /"
+	else
+		not_ok "$_w: the edu driver's probe ran" "expected its lines got none"
+	fi
+	check "$_w: edu is bound to udmabuf_kapi_edu" udmabuf_kapi_edu "$(basename "$(readlink "/sys/bus/pci/devices/$EDU/driver")")"
+	check "$_w: kapi-edu's sysfs device link points at edu, and it is usable" "$EDU_SYS OK" \
+		"$(readlink -f $CLASS/kapi-edu/device) $("$BIN/ut" pattern kapi-edu 2)"
+	check "$_w: edu DMA through kapi-edu" OK "$("$BIN/mgr_edu" dma kapi-edu)"
+	kmark
+	run_tap "$BIN/mgr_edu" detach kapi-edu "$DRV/unbind" "$EDU" | sed "s/ - / - $_w: /"
+	check "$_w: the driver's own remove found kapi-edu already gone (-ENODEV, -19)" -19 \
+		"$(kapi_lines | sed -n 's/^driver remove: //p')"
+	check "$_w: edu has no driver after the unbind, and is still on the bus" "none yes" \
+		"$([ -e "/sys/bus/pci/devices/$EDU/driver" ] && echo bound || echo none) $([ -e "/sys/bus/pci/devices/$EDU" ] && echo yes || echo no)"
+	echo "$EDU" >"$DRV/bind"
+	check "$_w: binding the driver again creates kapi-edu again" yes "$(mc e:/dev/kapi-edu)"
+	check "$_w: rmmod $KNAME (its driver goes, and kapi-edu with it)" "OK no" \
+		"$("$BIN/modctl" unload $KNAME) $(mc e:/dev/kapi-edu)"
+	check_log_clean "$_w: no kernel warning from the driver unbind under a mapping"
+}
+
 # --- a driver of edu owns a bound buffer: driver unbind while user space maps it ---------
 if [ -n "$EDU" ]; then
 	EDU_SYS=$(readlink -f "/sys/bus/pci/devices/$EDU")
 	DRV=/sys/bus/pci/drivers/udmabuf_kapi_edu
-	kmark
-	check "insmod $KNAME edu_driver=1 (a PCI driver for edu that creates kapi-edu in probe)" OK \
-		"$("$BIN/modctl" load "$KO" edu_driver=1)"
-	kapi_lines | grep -E '^(ok|not ok) - driver' || not_ok "the edu driver's probe ran" "expected its lines got none"
-	check "edu is bound to udmabuf_kapi_edu" udmabuf_kapi_edu "$(basename "$(readlink "/sys/bus/pci/devices/$EDU/driver")")"
-	check "kapi-edu's sysfs device link points at edu, and it is usable" "$EDU_SYS OK" \
-		"$(readlink -f $CLASS/kapi-edu/device) $("$BIN/ut" pattern kapi-edu 2)"
-	check "edu DMA through kapi-edu" OK "$("$BIN/mgr_edu" dma kapi-edu)"
-	kmark
-	run_tap "$BIN/mgr_edu" detach kapi-edu "$DRV/unbind" "$EDU"
-	check "the driver's own remove found kapi-edu already gone (-ENODEV, -19)" -19 \
-		"$(kapi_lines | sed -n 's/^driver remove: //p')"
-	check "edu has no driver after the unbind, and is still on the bus" "none yes" \
-		"$([ -e "/sys/bus/pci/devices/$EDU/driver" ] && echo bound || echo none) $([ -e "/sys/bus/pci/devices/$EDU" ] && echo yes || echo no)"
-	echo "$EDU" >"$DRV/bind"
-	check "binding the driver again creates kapi-edu again" yes "$(mc e:/dev/kapi-edu)"
-	check "rmmod $KNAME (its driver goes, and kapi-edu with it)" "OK no" \
-		"$("$BIN/modctl" unload $KNAME) $(mc e:/dev/kapi-edu)"
-	check_log_clean "no kernel warning from the driver unbind under a mapping"
+	edu_round 0 "edu driver, default mmap mode"
+	edu_round 1 "edu driver, mmap mode off (coherent memory)"
 else
 	not_ok "the QEMU edu device is on the PCI bus" "expected 1234:11e8 got none"
 fi

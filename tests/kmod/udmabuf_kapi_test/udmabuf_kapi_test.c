@@ -25,6 +25,7 @@
  *                   device (1234:11e8), as an FPGA driver would be: its probe creates
  *                   "kapi-edu" bound to the device, its remove removes it again and
  *                   logs "udmabuf_kapi_test: driver remove: <errno>"
+ *   edu_mode=N      the mmap mode of kapi-edu (1 = off: coherent memory)
  *
  * A pointer is used after the remove that returned 0 for it never (the API does not
  * allow it); a pointer whose buffer user space deleted stays the creator's until its
@@ -57,6 +58,10 @@ MODULE_PARM_DESC(keep, "name of a buffer to leave for user space");
 static bool edu_driver;
 module_param(edu_driver, bool, 0444);
 MODULE_PARM_DESC(edu_driver, "register a PCI driver for the QEMU edu device");
+
+static int edu_mode;
+module_param(edu_mode, int, 0444);
+MODULE_PARM_DESC(edu_mode, "mmap mode of kapi-edu (0: the default, 1..4)");
 
 /* The buffer made for keep=, until it is removed. */
 static struct device *keep_dev;
@@ -228,7 +233,8 @@ static struct device *edu_buf;
 
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
-	edu_buf = u_dma_buf_device_create("kapi-edu", -1, SIZE, 0, &pdev->dev);
+	edu_buf = u_dma_buf_device_create("kapi-edu", -1, SIZE,
+					  U_DMA_BUF_OPTION_MMAP_MODE(edu_mode), &pdev->dev);
 	report(!IS_ERR(edu_buf), "driver probe: create kapi-edu bound to the edu device",
 	       "expected a device got %ld", err_of(edu_buf));
 	if (IS_ERR(edu_buf)) {

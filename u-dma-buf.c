@@ -2356,36 +2356,39 @@ static int udmabuf_delete(struct udmabuf *buf)
 	return 0;
 }
 
+/* Detach a buffer bound to @parent (to any parent if NULL); NULL if none. */
+static struct udmabuf *udmabuf_detach_bound(struct device *parent)
+{
+	struct udmabuf *buf;
+	int id;
+
+	mutex_lock(&udmabuf_minors_lock);
+	idr_for_each_entry(&udmabuf_minors, buf, id) {
+		if (!buf->detached && !buf->pdev &&
+		    (!parent || buf->dma_dev == parent)) {
+			buf->detached = true;
+			break;
+		}
+	}
+	mutex_unlock(&udmabuf_minors_lock);
+	return buf;
+}
+
 /* When a parent goes away (removal or driver unbind), its buffers go first. */
 static int udmabuf_parent_notify(struct notifier_block *nb,
 				 unsigned long action, void *data)
 {
-	struct device *parent = data;
 	struct udmabuf *buf;
-	int id;
 
 	if (action != BUS_NOTIFY_DEL_DEVICE &&
 	    action != BUS_NOTIFY_UNBIND_DRIVER)
 		return NOTIFY_DONE;
-	for (;;) {
-		struct udmabuf *found = NULL;
-
-		mutex_lock(&udmabuf_minors_lock);
-		idr_for_each_entry(&udmabuf_minors, buf, id) {
-			if (!buf->detached && !buf->pdev &&
-			    buf->dma_dev == parent) {
-				found = buf;
-				buf->detached = true;
-				break;
-			}
-		}
-		mutex_unlock(&udmabuf_minors_lock);
-		if (!found)
-			return NOTIFY_OK;
+	while ((buf = udmabuf_detach_bound(data))) {
 		/* Before the parent's driver or the parent itself is gone. */
-		udmabuf_unmap_for_parent(found);
-		udmabuf_destroy_bound(found);
+		udmabuf_unmap_for_parent(buf);
+		udmabuf_destroy_bound(buf);
 	}
+	return NOTIFY_OK;
 }
 
 /* Buses a buffer can be bound to, by the names used in bind= and bus=. */
@@ -2449,7 +2452,6 @@ static void udmabuf_remove_all(void)
 	struct udmabuf_owned_pdev *owned, *next;
 	struct udmabuf *buf;
 	LIST_HEAD(owned_pdevs);
-	int id;
 
 	mutex_lock(&udmabuf_minors_lock);
 	list_splice_init(&udmabuf_owned_pdevs, &owned_pdevs);
@@ -2458,22 +2460,8 @@ static void udmabuf_remove_all(void)
 		platform_device_unregister(owned->pdev);
 		kfree(owned);
 	}
-	for (;;) {
-		struct udmabuf *found = NULL;
-
-		mutex_lock(&udmabuf_minors_lock);
-		idr_for_each_entry(&udmabuf_minors, buf, id) {
-			if (!buf->detached && !buf->pdev) {
-				found = buf;
-				buf->detached = true;
-				break;
-			}
-		}
-		mutex_unlock(&udmabuf_minors_lock);
-		if (!found)
-			return;
-		udmabuf_destroy_bound(found);
-	}
+	while ((buf = udmabuf_detach_bound(NULL)))
+		udmabuf_destroy_bound(buf);
 }
 
 /* ------------------------------------------------------------------------

@@ -1196,25 +1196,30 @@ static dma_addr_t udmabuf_export_dma_addr(struct udmabuf_export *export)
 	return export->buf->dma_addr + ((u64)export->first << PAGE_SHIFT);
 }
 
-/* One scatterlist entry per 1 GiB: an entry's length is 32-bit. */
+/*
+ * Scatterlist entries as long as the importer's device takes (its maximum
+ * segment size, whole pages) and at most 1 GiB (an entry's length is 32-bit).
+ */
 static struct sg_table *udmabuf_export_map(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
 {
 	struct udmabuf_export *export = attach->dmabuf->priv;
 	unsigned long pfn = page_to_pfn(export->buf->page) + export->first;
+	size_t seg = min_t(size_t, dma_get_max_seg_size(attach->dev), SZ_1G);
 	size_t left = export->size;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
 	int err;
 
+	seg = max_t(size_t, ALIGN_DOWN(seg, PAGE_SIZE), PAGE_SIZE);
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	err = sg_alloc_table(sgt, DIV_ROUND_UP(left, SZ_1G), GFP_KERNEL);
+	err = sg_alloc_table(sgt, DIV_ROUND_UP(left, seg), GFP_KERNEL);
 	if (err)
 		goto err_free;
 	for (sg = sgt->sgl; sg; sg = sg_next(sg)) {
-		size_t len = min_t(size_t, left, SZ_1G);
+		size_t len = min(left, seg);
 
 		sg_set_page(sg, pfn_to_page(pfn), len, 0);
 		pfn += len >> PAGE_SHIFT;

@@ -107,14 +107,19 @@ static void import_vunmap(struct dma_buf *dmabuf, struct iosys_map *m)
 #endif
 }
 
-static void check_sgt(struct sg_table *sgt)
+static void check_sgt(struct device *dev, struct sg_table *sgt)
 {
+	unsigned int i, longest = 0, max_seg = dma_get_max_seg_size(dev);
 	struct scatterlist *sg;
 	dma_addr_t next = 0;
 	u64 total = 0;
 	bool contiguous = true;
-	unsigned int i;
 
+	for_each_sgtable_sg(sgt, sg, i)
+		longest = max(longest, sg->length);
+	report(longest <= max_seg,
+	       "no sg entry is longer than the importer device's maximum segment size",
+	       "expected at most %u got %u", max_seg, longest);
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		if (i && sg_dma_address(sg) != next)
 			contiguous = false;
@@ -193,7 +198,7 @@ static int __init udmabuf_import_test_init(void)
 	report(!IS_ERR_OR_NULL(sgt), "dma_buf_map_attachment gives an sg table", "expected a table got %ld",
 	       PTR_ERR_OR_ZERO(sgt));
 	if (!IS_ERR_OR_NULL(sgt)) {
-		check_sgt(sgt);
+		check_sgt(&pdev->dev, sgt);
 		check_bytes(dmabuf);
 		import_unmap(attach, sgt);
 	}

@@ -383,6 +383,18 @@ static void udmabuf_log_alloc_failure(struct udmabuf *buf)
  * __GFP_NOWARN: a failure is reported by udmabuf_log_alloc_failure() with
  * its cause, not by a page-allocator warning.
  */
+static int udmabuf_alloc_coherent(struct udmabuf *buf)
+{
+	buf->vaddr = dma_alloc_coherent(&buf->dev, buf->alloc_size,
+					&buf->mem_addr, GFP_KERNEL | __GFP_NOWARN);
+	if (!buf->vaddr) {
+		udmabuf_log_alloc_failure(buf);
+		return -ENOMEM;
+	}
+	buf->dma_addr = buf->mem_addr;
+	return 0;
+}
+
 static int udmabuf_alloc_pages(struct udmabuf *buf)
 {
 	struct device *dev = &buf->dev;
@@ -475,21 +487,9 @@ static void udmabuf_free_memory(struct udmabuf *buf)
 
 static int udmabuf_alloc_memory(struct udmabuf *buf)
 {
-	int err;
+	int err = buf->coherent_alloc ? udmabuf_alloc_coherent(buf) :
+					udmabuf_alloc_pages(buf);
 
-	if (buf->coherent_alloc) {
-		buf->vaddr = dma_alloc_coherent(&buf->dev, buf->alloc_size,
-						&buf->mem_addr,
-						GFP_KERNEL | __GFP_NOWARN);
-		if (!buf->vaddr) {
-			udmabuf_log_alloc_failure(buf);
-			return -ENOMEM;
-		}
-		buf->dma_addr = buf->mem_addr;
-		err = 0;
-	} else {
-		err = udmabuf_alloc_pages(buf);
-	}
 	if (err || buf->dma_dev == &buf->dev)
 		return err;
 	err = udmabuf_map_for_parent(buf);
@@ -1191,9 +1191,9 @@ struct udmabuf_export {
 	bool uncached;
 };
 
-static dma_addr_t udmabuf_export_dma_addr(struct udmabuf_export *export)
+static u64 udmabuf_export_offset(struct udmabuf_export *export)
 {
-	return export->buf->dma_addr + ((u64)export->first << PAGE_SHIFT);
+	return (u64)export->first << PAGE_SHIFT;
 }
 
 /*
@@ -1255,7 +1255,7 @@ static int udmabuf_export_begin_cpu(struct dma_buf *dmabuf,
 {
 	struct udmabuf_export *export = dmabuf->priv;
 
-	udmabuf_sync_for_cpu(export->buf, (u64)export->first << PAGE_SHIFT,
+	udmabuf_sync_for_cpu(export->buf, udmabuf_export_offset(export),
 			     export->size, dir);
 	return 0;
 }
@@ -1265,7 +1265,7 @@ static int udmabuf_export_end_cpu(struct dma_buf *dmabuf,
 {
 	struct udmabuf_export *export = dmabuf->priv;
 
-	udmabuf_sync_for_device(export->buf, (u64)export->first << PAGE_SHIFT,
+	udmabuf_sync_for_device(export->buf, udmabuf_export_offset(export),
 				export->size, dir);
 	return 0;
 }
@@ -1378,7 +1378,7 @@ static int udmabuf_ioctl_export(struct udmabuf *buf, void __user *uarg,
 		dma_buf_put(dmabuf);
 		return fd;
 	}
-	args.addr = udmabuf_export_dma_addr(export);
+	args.addr = buf->dma_addr + udmabuf_export_offset(export);
 	args.fd = fd;
 	if (copy_to_user(uarg, &args, len)) {
 		put_unused_fd(fd);
@@ -2836,25 +2836,21 @@ EXPORT_SYMBOL(u_dma_buf_device_search);
 int u_dma_buf_device_remove(struct device *dev)
 {
 	struct udmabuf *held, *buf;
-	int err;
+	int err = -ENODEV;
 
 	mutex_lock(&udmabuf_minors_lock);
 	held = udmabuf_kapi_find(dev);
 	buf = udmabuf_find_by_device(dev);
-	if (!buf) {
-		if (held)
-			list_del_init(&held->kapi_node);
-		mutex_unlock(&udmabuf_minors_lock);
-		if (held)
-			put_device(&held->dev);
-		return -ENODEV;
+	if (buf) {
+		err = udmabuf_delete(buf);	/* unlocks */
+		/* The creator's reference keeps @held readable meanwhile. */
+		if (err || !held)
+			return err;
+		mutex_lock(&udmabuf_minors_lock);
 	}
-	/* udmabuf_delete() checks the same under the same lock hold. */
-	if (held && kref_read(&buf->kref) == 1)
+	if (held)
 		list_del_init(&held->kapi_node);
-	else
-		held = NULL;
-	err = udmabuf_delete(buf);
+	mutex_unlock(&udmabuf_minors_lock);
 	if (held)
 		put_device(&held->dev);
 	return err;

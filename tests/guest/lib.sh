@@ -132,3 +132,50 @@ amd64) EXPECT_COHERENT=1 ;;
 esac
 
 kmark
+
+# --- DMA-API sync calls, seen through kprobes --------------------------
+# QEMU models no caches, so what proves cache maintenance is the call the module made.
+# dma_probe_start: kprobes on the DMA-API sync entry points of this kernel (6.1:
+# dma_sync_{single,sg}_for_{cpu,device}; 6.12: the __dma_sync_* functions that the inline
+# wrappers call when the device needs syncs at all).  Returns 1 with DMA_PROBE_WHY set
+# where the kernel has no kprobe events.
+# dma_probe_read: one line per call since dma_probe_start (or the last read):
+#   "<cpu|device> single dev=<name> addr=0x<hex> size=<n> dir=<n>"
+#   "<cpu|device> sg dev=<name> nents=<n> dir=<n>"
+# dma_probe_stop: removes the probes.
+# dma_probe_needed DEV: 0 when a sync of DEV's memory must reach the DMA API here: always
+# on 6.1 (the functions are called for every device), on 6.12 only for a device that is
+# not DMA-coherent (the inline wrappers skip the call on a coherent one).
+TRACEFS=/sys/kernel/tracing
+dma_probe_start() {
+	DMA_PROBE_WHY=
+	[ -d $TRACEFS/events ] || mount -t tracefs nodev $TRACEFS 2>/dev/null
+	if [ ! -w $TRACEFS/kprobe_events ]; then
+		DMA_PROBE_WHY="this kernel has no kprobe events (CONFIG_KPROBE_EVENTS)"
+		return 1
+	fi
+	_pre=
+	grep -q ' __dma_sync_single_for_cpu$' /proc/kallsyms && _pre=__
+	echo >$TRACEFS/kprobe_events
+	for _w in cpu device; do
+		echo "p:udmabuf/${_w}_single ${_pre}dma_sync_single_for_$_w dev=+0(+0(\$arg1)):string addr=\$arg2:x64 size=\$arg3:u64 dir=\$arg4:s32" >>$TRACEFS/kprobe_events ||
+			{ DMA_PROBE_WHY="cannot place a kprobe on ${_pre}dma_sync_single_for_$_w"; return 1; }
+		echo "p:udmabuf/${_w}_sg ${_pre}dma_sync_sg_for_$_w dev=+0(+0(\$arg1)):string nents=\$arg3:s32 dir=\$arg4:s32" >>$TRACEFS/kprobe_events ||
+			{ DMA_PROBE_WHY="cannot place a kprobe on ${_pre}dma_sync_sg_for_$_w"; return 1; }
+	done
+	echo 1 >$TRACEFS/events/udmabuf/enable
+	echo >$TRACEFS/trace
+}
+dma_probe_read() {
+	sed -n 's/^.* \([a-z]*\)_\(single\|sg\): ([^)]*) /\1 \2 /p' $TRACEFS/trace | tr -d '"'
+	echo >$TRACEFS/trace
+}
+dma_probe_stop() {
+	[ -w $TRACEFS/kprobe_events ] || return 0
+	echo 0 >$TRACEFS/events/udmabuf/enable 2>/dev/null
+	echo >$TRACEFS/kprobe_events
+}
+dma_probe_needed() {
+	[ "$KVER" = 6.1 ] && return 0
+	[ "$(cat "$CLASS/$1/dma_coherent" 2>/dev/null)" = 0 ]
+}

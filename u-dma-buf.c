@@ -7,6 +7,7 @@
 #include <linux/capability.h>
 #include <linux/cdev.h>
 #include <linux/ctype.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direct.h>
@@ -50,10 +51,7 @@
  * parameter (udmabufN=size), from a device-tree node (compatible
  * "ikwzm,u-dma-buf"), or at run time; all of them end in udmabuf_create().
  *
- * Lifetime: a buffer is a refcounted object.  Its registration holds one
- * reference, every open file holds one (a mapping holds its file), so the
- * memory is freed only after the last user is gone, even when the buffer's
- * device goes away first.  Removing a buffer detaches its name at once.
+ * Lifetime: see "The buffer object" below; one rule, counted uses.
  *
  * Locking: udmabuf_minors_lock guards the minor table and so every lookup,
  * creation and detach.  buf->lock guards a buffer's sync state.  User memory
@@ -199,43 +197,84 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
 
 /* ------------------------------------------------------------------------
  * The buffer object
+ *
+ * Lifetime, the one rule: a buffer's memory lives while it has uses, and
+ * every user holds one (buf->uses, a kref):
+ *   - its registration, from creation until removal;
+ *   - every open file of /dev/<name> (a mapping holds its file);
+ *   - every exported dma-buf (an importer's attachment holds the dma-buf);
+ *   - the module that made it through u_dma_buf_device_create(), until its
+ *     u_dma_buf_device_remove() (on udmabuf_creators, so that a pointer is
+ *     checked before it is used).
+ * Pages that someone else still references after all of those are gone (a
+ * pipe holding vmspliced pages, O_DIRECT or io_uring in flight) count as a
+ * use too: removal that can be refused (manager delete, in-kernel remove)
+ * refuses then with -EBUSY, and the last put never frees pinned memory
+ * (udmabuf_free_memory() keeps it and says so once).
+ *
+ * Removal unpublishes at once and frees after the last use.  Every removal
+ * (manager delete, in-kernel remove, unbind or removal of the platform device,
+ * removal of a bound buffer's parent, module exit) ends in udmabuf_destroy():
+ * under udmabuf_minors_lock it marks the buffer unpublished, removes the
+ * device node and sysfs directory, undoes the parent's DMA mapping and gives
+ * back the minor and the name; then it drops the registration's use.  Nothing
+ * can find an unpublished buffer or take a new use of it.  The struct itself
+ * (and its embedded class device) lives on its device refcount, which the
+ * uses hold; a pointer that outlives the buffer is only ever compared.
  */
 
 /**
+ * struct udmabuf_view - a range of a buffer that user mappings are made of
+ * @buf: the buffer
+ * @first: first page of the range in the buffer
+ *
+ * The private data of every user mapping, so that a fault maps the same
+ * memory again: the buffer's own (whole) view, or an export's.
+ */
+struct udmabuf_view {
+	struct udmabuf *buf;
+	unsigned long first;
+};
+
+/**
  * struct udmabuf - one DMA buffer
- * @kref: one reference for the registration, one per open file; the memory
- *	is freed when the last one goes
+ * @uses: the uses of the memory (see above); the last put frees it
  * @dev: the class device (/sys/class/u-dma-buf/<name>, /dev/<name>); also
- *	the device cached memory is allocated for and synced through, so that
+ *	the device the memory is allocated for and synced through, so that
  *	its DMA configuration lives as long as the memory
- * @lock: guards the sync state below it
+ * @lock: guards the sync state and the parent mapping below it
+ * @view: the whole buffer, for mappings of /dev/<name>
  * @minor: minor number, index in udmabuf_minors
- * @detached: being removed: open() and lookups no longer find it, but its
- *	minor and name stay taken until udmabuf_destroy() (guarded by
- *	udmabuf_minors_lock)
- * @kapi_node: on udmabuf_kapi_bufs while a u_dma_buf_device_create() caller
- *	holds the device (guarded by udmabuf_minors_lock)
+ * @published: open() and lookups find it (guarded by udmabuf_minors_lock);
+ *	false while it is being made and after its removal, when its minor
+ *	and name stay taken until udmabuf_destroy() gives them back
+ * @creator_node: on udmabuf_creators while the module that made it holds
+ *	its use (guarded by udmabuf_minors_lock)
  * @pdev: the platform device whose driver owns the buffer (parameter,
  *	manager and device-tree buffers); NULL for a buffer bound to a parent
  * @dma_dev: the device that does the DMA: @dev, or the parent device the
  *	buffer is bound to (a reference is held), for which the memory is
- *	mapped (@parent_mapped)
+ *	mapped while @parent_mapped
  * @rmem: the device-tree memory-region assigned to @dev, or NULL (a
  *	reference is held)
- * @rmem_no_map: that region is a no-map pool
+ * @rmem_coherent: that region is a coherent pool (shared-dma-pool, not
+ *	reusable): only dma_alloc_coherent() allocates from it
+ * @rmem_no_map: that region is not in the linear map: its memory has no
+ *	struct pages
  * @size: size user space asked for
  * @alloc_size: @size rounded up to whole pages
  * @mmap_mode: configured quirk_mmap_mode
- * @coherent_alloc: memory comes from dma_alloc_coherent() (the "off" mode)
+ * @coherent_alloc: memory comes from dma_alloc_coherent()
  * @page_refcounted: every page has its own reference count, so the pages
- *	can be mapped as ordinary pages
+ *	can be mapped as ordinary pages (and can be pinned by others)
  * @vaddr: kernel address of the memory
  * @dma_addr: DMA address of the memory for @dma_dev
  * @mem_addr: DMA address of the memory for @dev, which allocated it; used
  *	to sync and free it; @dma_addr unless the buffer is bound
- * @parent_mapped: the memory is mapped for @dma_dev at @dma_addr (a bound
- *	buffer, until its parent goes away or the memory is freed)
- * @page: first page of the memory, for dma_alloc_pages() memory
+ * @parent_mapped: the memory is mapped for @dma_dev at @dma_addr
+ * @parent_gone: @dma_dev (the parent) went away: the buffer has no DMA
+ *	address any more, and one still being made must not be published
+ * @page: first page of the memory; NULL for memory without pages
  * @sync_mode: see UDMABUF_SYNC_*
  * @sync_offset: stored range and direction for the "1" sync command
  * @sync_size: see @sync_offset
@@ -244,15 +283,17 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  * @debug_vma: log mapping open/close (bit 0)
  */
 struct udmabuf {
-	struct kref kref;
+	struct kref uses;
 	struct device dev;
-	struct mutex lock;		/* guards the sync state */
+	struct mutex lock;		/* guards the sync state, parent mapping */
+	struct udmabuf_view view;
 	int minor;
-	bool detached;
-	struct list_head kapi_node;
+	bool published;
+	struct list_head creator_node;
 	struct platform_device *pdev;
 	struct device *dma_dev;
 	struct device_node *rmem;
+	bool rmem_coherent;
 	bool rmem_no_map;
 	u64 size;
 	size_t alloc_size;
@@ -263,6 +304,7 @@ struct udmabuf {
 	dma_addr_t dma_addr;
 	dma_addr_t mem_addr;
 	bool parent_mapped;
+	bool parent_gone;
 	struct page *page;
 
 	int sync_mode;
@@ -292,7 +334,7 @@ static void udmabuf_free_memory(struct udmabuf *buf);
  */
 static void udmabuf_release(struct kref *kref)
 {
-	struct udmabuf *buf = container_of(kref, struct udmabuf, kref);
+	struct udmabuf *buf = container_of(kref, struct udmabuf, uses);
 
 	udmabuf_free_memory(buf);
 	if (buf->rmem) {
@@ -314,12 +356,12 @@ static void udmabuf_dev_release(struct device *dev)
 
 static void udmabuf_get(struct udmabuf *buf)
 {
-	kref_get(&buf->kref);
+	kref_get(&buf->uses);
 }
 
 static void udmabuf_put(struct udmabuf *buf)
 {
-	kref_put(&buf->kref, udmabuf_release);
+	kref_put(&buf->uses, udmabuf_release);
 }
 
 /* ------------------------------------------------------------------------
@@ -335,6 +377,25 @@ static bool udmabuf_pages_refcounted(struct page *page, unsigned long count)
 		if (!page_count(pfn_to_page(pfn + i)))
 			return false;
 	return true;
+}
+
+/*
+ * Does anyone besides our own uses still hold a page?  Each page of the
+ * memory has a reference count of one of its own; a mapping adds to it only
+ * while it exists, so with no mapping left any other reference is a pin (a
+ * pipe holding vmspliced pages, O_DIRECT or io_uring in flight).  Memory
+ * that is not mapped as pages cannot be pinned.
+ */
+static bool udmabuf_pages_pinned(struct udmabuf *buf)
+{
+	unsigned long pfn, count = buf->alloc_size >> PAGE_SHIFT;
+
+	if (!buf->page_refcounted)
+		return false;
+	for (pfn = page_to_pfn(buf->page); count--; pfn++)
+		if (page_count(pfn_to_page(pfn)) != 1)
+			return true;
+	return false;
 }
 
 static void udmabuf_log_alloc_failure(struct udmabuf *buf)
@@ -360,7 +421,7 @@ static void udmabuf_log_alloc_failure(struct udmabuf *buf)
  * The memory always belongs to the buffer's own device, which lives as long
  * as the memory.  Two allocators, chosen by the mmap strategy:
  *
- * "off" (and a no-map pool) uses dma_alloc_coherent(): the DMA API
+ * "off" (and a coherent memory-region pool) uses dma_alloc_coherent(): the DMA API
  * guarantees that CPU and device see each other's writes without any cache
  * maintenance, and the only user mapping the API allows for it is
  * dma_mmap_coherent().  The kernel address may be an uncached alias.
@@ -385,6 +446,8 @@ static void udmabuf_log_alloc_failure(struct udmabuf *buf)
  */
 static int udmabuf_alloc_coherent(struct udmabuf *buf)
 {
+	struct sg_table sgt;
+
 	buf->vaddr = dma_alloc_coherent(&buf->dev, buf->alloc_size,
 					&buf->mem_addr, GFP_KERNEL | __GFP_NOWARN);
 	if (!buf->vaddr) {
@@ -392,6 +455,23 @@ static int udmabuf_alloc_coherent(struct udmabuf *buf)
 		return -ENOMEM;
 	}
 	buf->dma_addr = buf->mem_addr;
+	/*
+	 * Its pages, as the DMA API's helper for coherent memory gives them,
+	 * for exports and for the parent's mapping; a no-map pool has none.
+	 */
+	if (buf->rmem_no_map)
+		return 0;
+	if (dma_get_sgtable(&buf->dev, &sgt, buf->vaddr, buf->mem_addr,
+			    buf->alloc_size)) {
+		dev_err(&buf->dev, "cannot find the pages of %llu bytes of coherent memory\n",
+			buf->size);
+		dma_free_coherent(&buf->dev, buf->alloc_size, buf->vaddr,
+				  buf->mem_addr);
+		buf->vaddr = NULL;
+		return -ENOMEM;
+	}
+	buf->page = sg_page(sgt.sgl);
+	sg_free_table(&sgt);
 	return 0;
 }
 
@@ -427,20 +507,23 @@ static int udmabuf_alloc_pages(struct udmabuf *buf)
 }
 
 /*
- * The memory is written back (pages) or uncached (coherent memory, whose
- * first page is found from its address for the own device, a direct
- * mapping): no sync here.
+ * Map the memory for the parent of a bound buffer, when the buffer is
+ * published (under udmabuf_minors_lock, so a parent that goes away meanwhile
+ * is seen in @parent_gone).  The memory is written back (pages) or uncached
+ * (coherent memory): no sync here.
  */
 static int udmabuf_map_for_parent(struct udmabuf *buf)
 {
 	struct device *parent = buf->dma_dev;
-	struct page *page = buf->page;
 	dma_addr_t addr;
 
-	if (!page)
-		page = pfn_to_page(PHYS_PFN(dma_to_phys(&buf->dev,
-							buf->mem_addr)));
-	addr = dma_map_page_attrs(parent, page, 0, buf->alloc_size,
+	lockdep_assert_held(&udmabuf_minors_lock);
+	if (buf->parent_gone) {
+		dev_err(&buf->dev, "%s went away while the buffer was made\n",
+			dev_name(parent));
+		return -ENODEV;
+	}
+	addr = dma_map_page_attrs(parent, buf->page, 0, buf->alloc_size,
 				  DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(parent, addr)) {
 		dev_err(&buf->dev, "cannot map %llu bytes for %s (its IOMMU or DMA mask); use a smaller buffer\n",
@@ -449,53 +532,85 @@ static int udmabuf_map_for_parent(struct udmabuf *buf)
 	}
 	/* Without an IOMMU the device must reach the memory itself, not a copy. */
 	if (!device_iommu_mapped(parent) &&
-	    dma_to_phys(parent, addr) != page_to_phys(page)) {
+	    dma_to_phys(parent, addr) != page_to_phys(buf->page)) {
 		dma_unmap_page_attrs(parent, addr, buf->alloc_size,
 				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
 		dev_err(&buf->dev, "%s reaches this memory only through bounce buffers (its dma-ranges or swiotlb); the buffer cannot be bound to it\n",
 			dev_name(parent));
 		return -ENOMEM;
 	}
+	mutex_lock(&buf->lock);
 	buf->dma_addr = addr;
 	buf->parent_mapped = true;
+	mutex_unlock(&buf->lock);
 	return 0;
 }
 
-/* The parent is going away, or the memory is: its DMA address is no more. */
-static void udmabuf_unmap_for_parent(struct udmabuf *buf)
+/*
+ * The parent is going away (@gone), or the buffer is: its DMA address is no
+ * more.  Under udmabuf_minors_lock, so that a parent's notifier and a
+ * concurrent removal cannot miss each other.
+ */
+static void udmabuf_unmap_for_parent(struct udmabuf *buf, bool gone)
 {
-	if (!buf->parent_mapped)
-		return;
-	dma_unmap_page_attrs(buf->dma_dev, buf->dma_addr, buf->alloc_size,
-			     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+	lockdep_assert_held(&udmabuf_minors_lock);
+	mutex_lock(&buf->lock);
+	if (buf->parent_mapped)
+		dma_unmap_page_attrs(buf->dma_dev, buf->dma_addr,
+				     buf->alloc_size, DMA_BIDIRECTIONAL,
+				     DMA_ATTR_SKIP_CPU_SYNC);
 	buf->parent_mapped = false;
+	buf->parent_gone |= gone;
+	mutex_unlock(&buf->lock);
 }
 
+/*
+ * The DMA address, unless the buffer is bound and its parent (so the
+ * mapping for it) has gone.
+ */
+static int udmabuf_get_dma_addr(struct udmabuf *buf, dma_addr_t *addr)
+{
+	int err = 0;
+
+	mutex_lock(&buf->lock);
+	if (buf->dma_dev != &buf->dev && !buf->parent_mapped)
+		err = -ENODEV;
+	*addr = buf->dma_addr;
+	mutex_unlock(&buf->lock);
+	return err;
+}
+
+/*
+ * The last use is gone.  Pinned pages are never given back: the page
+ * allocator would hand out memory that someone still reads or writes.
+ * The kernel gives no way to learn when a pin goes, so the memory is kept.
+ * A reference taken for a moment by a page walker is waited for, briefly.
+ */
 static void udmabuf_free_memory(struct udmabuf *buf)
 {
+	int tries = 10;
+
 	if (!buf->vaddr)
 		return;
-	udmabuf_unmap_for_parent(buf);
-	if (buf->coherent_alloc)
+	while (udmabuf_pages_pinned(buf) && --tries)
+		msleep(20);
+	if (!tries) {
+		dev_warn(&buf->dev, "%zu bytes of memory are kept: pages still in use by someone else (a pipe, O_DIRECT or io_uring), they cannot be given back\n",
+			 buf->alloc_size);
+	} else if (buf->coherent_alloc) {
 		dma_free_coherent(&buf->dev, buf->alloc_size, buf->vaddr,
 				  buf->mem_addr);
-	else
+	} else {
 		dma_free_pages(&buf->dev, buf->alloc_size, buf->page,
 			       buf->mem_addr, DMA_BIDIRECTIONAL);
+	}
 	buf->vaddr = NULL;
 }
 
 static int udmabuf_alloc_memory(struct udmabuf *buf)
 {
-	int err = buf->coherent_alloc ? udmabuf_alloc_coherent(buf) :
-					udmabuf_alloc_pages(buf);
-
-	if (err || buf->dma_dev == &buf->dev)
-		return err;
-	err = udmabuf_map_for_parent(buf);
-	if (err)
-		udmabuf_free_memory(buf);
-	return err;
+	return buf->coherent_alloc ? udmabuf_alloc_coherent(buf) :
+				     udmabuf_alloc_pages(buf);
 }
 
 /* ------------------------------------------------------------------------
@@ -635,28 +750,47 @@ static pgprot_t udmabuf_pgprot(int flavour, pgprot_t prot)
 	return prot;
 }
 
+static void udmabuf_vm_log(struct vm_area_struct *vma, const char *what)
+{
+	struct udmabuf_view *view = vma->vm_private_data;
+
+	if (READ_ONCE(view->buf->debug_vma) & 1)
+		pr_info_ratelimited("u-dma-buf %s: vma %s %lu pages at page offset %lu\n",
+				    dev_name(&view->buf->dev), what,
+				    vma_pages(vma), view->first + vma->vm_pgoff);
+}
+
 static void udmabuf_vm_open(struct vm_area_struct *vma)
 {
-	struct udmabuf *buf = vma->vm_private_data;
-
-	if (READ_ONCE(buf->debug_vma) & 1)
-		pr_info("u-dma-buf %s: vma open %lu pages at page offset %lu\n",
-			dev_name(&buf->dev), vma_pages(vma), vma->vm_pgoff);
+	udmabuf_vm_log(vma, "open");
 }
 
 static void udmabuf_vm_close(struct vm_area_struct *vma)
 {
-	struct udmabuf *buf = vma->vm_private_data;
-
-	if (READ_ONCE(buf->debug_vma) & 1)
-		pr_info("u-dma-buf %s: vma close %lu pages at page offset %lu\n",
-			dev_name(&buf->dev), vma_pages(vma), vma->vm_pgoff);
+	udmabuf_vm_log(vma, "close");
 }
 
-/* Every page is mapped by mmap() itself; a fault is an access outside. */
+/*
+ * mmap() maps every page itself.  A fault comes after something zapped the
+ * page tables (madvise(MADV_DONTNEED)), and maps the same page again; only a
+ * mapping of ordinary pages can be zapped (page-frame mappings refuse it).
+ */
 static vm_fault_t udmabuf_vm_fault(struct vm_fault *vmf)
 {
-	return VM_FAULT_SIGBUS;
+	struct vm_area_struct *vma = vmf->vma;
+	struct udmabuf_view *view = vma->vm_private_data;
+	struct udmabuf *buf = view->buf;
+	unsigned long index = view->first + vmf->pgoff;
+	int err;
+
+	if (!buf->page_refcounted || index >= buf->alloc_size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	err = vm_insert_page(vma, vmf->address, nth_page(buf->page, index));
+	if (err == -ENOMEM)
+		return VM_FAULT_OOM;
+	if (err && err != -EBUSY)	/* -EBUSY: a racing fault mapped it */
+		return VM_FAULT_SIGBUS;
+	return VM_FAULT_NOPAGE;
 }
 
 static const struct vm_operations_struct udmabuf_vm_ops = {
@@ -693,37 +827,56 @@ static int udmabuf_insert_pages(struct vm_area_struct *vma, unsigned long pfn)
 	return 0;
 }
 
+/*
+ * dma_mmap_coherent() maps from vma->vm_pgoff on; an export's mapping starts
+ * at its own offset in the buffer.
+ */
+static int udmabuf_mmap_coherent(struct udmabuf *buf,
+				 struct vm_area_struct *vma, unsigned long first)
+{
+	unsigned long pgoff = vma->vm_pgoff;
+	int err;
+
+	vma->vm_pgoff = first;
+	err = dma_mmap_coherent(&buf->dev, vma, buf->vaddr, buf->mem_addr,
+				buf->alloc_size);
+	vma->vm_pgoff = pgoff;
+	return err;
+}
+
 /**
- * udmabuf_map() - build a whole user mapping of the buffer
- * @buf: the buffer
+ * udmabuf_map() - build a whole user mapping of a view of the buffer
+ * @view: the buffer and the page the view starts at
  * @vma: the mapping; already checked to fit
- * @first: page of the buffer the mapping starts at
  * @flavour: 0 for cached, else the uncached flavour (UDMABUF_SYNC_*)
  *
  * Mapping strategy, decided when the buffer was allocated:
- * - "off": dma_mmap_coherent(), the only mapping the DMA API allows for
- *   dma_alloc_coherent() memory (uncached on a non-coherent device);
+ * - coherent memory: dma_mmap_coherent(), the only mapping the DMA API
+ *   allows for dma_alloc_coherent() memory (uncached on a non-coherent
+ *   device);
  * - otherwise the pages themselves: as ordinary pages when each has its own
  *   reference count (CMA), as page frames when not (tail pages of a
  *   high-order allocation have none and must never be mapped as pages).
  * The whole range is mapped at once, so there is no fault per page.
  */
-static int udmabuf_map(struct udmabuf *buf, struct vm_area_struct *vma,
-		       unsigned long first, int flavour)
+static int udmabuf_map(struct udmabuf_view *view, struct vm_area_struct *vma,
+		       int flavour)
 {
+	struct udmabuf *buf = view->buf;
+	unsigned long first = view->first + vma->vm_pgoff;
+
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		udmabuf_user_err(buf, "mmap: MAP_PRIVATE is not supported, use MAP_SHARED\n");
 		return -EINVAL;
 	}
 	vma->vm_page_prot = udmabuf_pgprot(flavour, vma->vm_page_prot);
 	vma->vm_ops = &udmabuf_vm_ops;
-	vma->vm_private_data = buf;
+	vma->vm_private_data = view;
 	udmabuf_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	udmabuf_vm_open(vma);
 
 	if (buf->coherent_alloc)
-		return dma_mmap_coherent(&buf->dev, vma, buf->vaddr,
-					 buf->mem_addr, buf->alloc_size);
+		return udmabuf_mmap_coherent(buf, vma, first);
 	/*
 	 * An uncached view must not be overwritten later by dirty lines of
 	 * the kernel's cached alias: write them back first.
@@ -754,7 +907,7 @@ static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
 	mutex_lock(&buf->lock);
 	flavour = udmabuf_mapping_flavour(file, buf->sync_mode);
 	mutex_unlock(&buf->lock);
-	return udmabuf_map(buf, vma, vma->vm_pgoff, flavour);
+	return udmabuf_map(&buf->view, vma, flavour);
 }
 
 /* ------------------------------------------------------------------------
@@ -767,7 +920,7 @@ static int udmabuf_open(struct inode *inode, struct file *file)
 
 	mutex_lock(&udmabuf_minors_lock);
 	buf = idr_find(&udmabuf_minors, iminor(inode));
-	if (buf && !buf->detached)
+	if (buf && buf->published)
 		udmabuf_get(buf);
 	else
 		buf = NULL;
@@ -877,15 +1030,19 @@ static loff_t udmabuf_llseek(struct file *file, loff_t offset, int whence)
 }
 
 /*
- * fsync()/msync() write the CPU cache back for the whole buffer, so that
+ * fsync()/msync() write the CPU cache back for the range they ask for (the
+ * whole buffer for fsync(), the mapped pages for msync()), so that
  * numpy.memmap.flush() works; the owner does not change.
  */
 static int udmabuf_fsync(struct file *file, loff_t start, loff_t end,
 			 int datasync)
 {
 	struct udmabuf *buf = file->private_data;
+	u64 last = min_t(u64, end, buf->alloc_size - 1);
 
-	udmabuf_sync_for_device(buf, 0, buf->alloc_size, DMA_TO_DEVICE);
+	if (start < 0 || start > last)
+		return 0;
+	udmabuf_sync_for_device(buf, start, last - start + 1, DMA_TO_DEVICE);
 	return 0;
 }
 
@@ -923,8 +1080,10 @@ static ssize_t phys_addr_show(struct device *dev, struct device_attribute *attr,
 			      char *out)
 {
 	struct udmabuf *buf = dev_get_drvdata(dev);
+	dma_addr_t addr;
+	int err = udmabuf_get_dma_addr(buf, &addr);
 
-	return sysfs_emit(out, "%pad\n", &buf->dma_addr);
+	return err ?: sysfs_emit(out, "%pad\n", &addr);
 }
 static DEVICE_ATTR_RO(phys_addr);
 
@@ -1155,11 +1314,16 @@ static struct attribute *udmabuf_attrs[] = {
 	NULL
 };
 
-/* Writable attributes are 0664, so that a udev rule can give a group access. */
+/*
+ * Writable attributes are 0664, so that a udev rule can give a group access;
+ * debug_vma, which fills the kernel log, stays root's.
+ */
 static umode_t udmabuf_attr_is_visible(struct kobject *kobj,
 				       struct attribute *attr, int index)
 {
-	return attr->mode & 0200 ? attr->mode | 0020 : attr->mode;
+	if (attr == &dev_attr_debug_vma.attr || !(attr->mode & 0200))
+		return attr->mode;
+	return attr->mode | 0020;
 }
 
 static const struct attribute_group udmabuf_group = {
@@ -1179,21 +1343,66 @@ static struct class udmabuf_class = {
 
 /**
  * struct udmabuf_export - one exported range
- * @buf: the buffer (a reference is held while the dma-buf lives)
- * @first: first page of the range in the buffer
+ * @view: the buffer (a use is held while the dma-buf lives) and the first
+ *	page of the range in it
  * @size: size of the range in bytes, whole pages
  * @uncached: exported with O_SYNC: CPU mappings are uncached
+ * @lock: guards @attachments and their mappings
+ * @attachments: the importers' attachments (struct udmabuf_attachment)
  */
 struct udmabuf_export {
-	struct udmabuf *buf;
-	unsigned long first;
+	struct udmabuf_view view;
 	size_t size;
 	bool uncached;
+	struct mutex lock;		/* guards attachments */
+	struct list_head attachments;
+};
+
+/**
+ * struct udmabuf_attachment - an importer's attachment
+ * @node: on udmabuf_export.attachments
+ * @dev: the importer's device
+ * @sgt: its current mapping, or NULL
+ * @dir: the direction it was mapped with
+ */
+struct udmabuf_attachment {
+	struct list_head node;
+	struct device *dev;
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
 };
 
 static u64 udmabuf_export_offset(struct udmabuf_export *export)
 {
-	return (u64)export->first << PAGE_SHIFT;
+	return (u64)export->view.first << PAGE_SHIFT;
+}
+
+static int udmabuf_export_attach(struct dma_buf *dmabuf,
+				 struct dma_buf_attachment *attach)
+{
+	struct udmabuf_export *export = dmabuf->priv;
+	struct udmabuf_attachment *a = kzalloc(sizeof(*a), GFP_KERNEL);
+
+	if (!a)
+		return -ENOMEM;
+	a->dev = attach->dev;
+	attach->priv = a;
+	mutex_lock(&export->lock);
+	list_add(&a->node, &export->attachments);
+	mutex_unlock(&export->lock);
+	return 0;
+}
+
+static void udmabuf_export_detach(struct dma_buf *dmabuf,
+				  struct dma_buf_attachment *attach)
+{
+	struct udmabuf_export *export = dmabuf->priv;
+	struct udmabuf_attachment *a = attach->priv;
+
+	mutex_lock(&export->lock);
+	list_del(&a->node);
+	mutex_unlock(&export->lock);
+	kfree(a);
 }
 
 /*
@@ -1204,7 +1413,9 @@ static struct sg_table *udmabuf_export_map(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
 {
 	struct udmabuf_export *export = attach->dmabuf->priv;
-	unsigned long pfn = page_to_pfn(export->buf->page) + export->first;
+	struct udmabuf_attachment *a = attach->priv;
+	unsigned long pfn = page_to_pfn(export->view.buf->page) +
+			    export->view.first;
 	size_t seg = min_t(size_t, dma_get_max_seg_size(attach->dev), SZ_1G);
 	size_t left = export->size;
 	struct scatterlist *sg;
@@ -1228,6 +1439,10 @@ static struct sg_table *udmabuf_export_map(struct dma_buf_attachment *attach,
 	err = dma_map_sgtable(attach->dev, sgt, dir, 0);
 	if (err)
 		goto err_table;
+	mutex_lock(&export->lock);
+	a->sgt = sgt;
+	a->dir = dir;
+	mutex_unlock(&export->lock);
 	return sgt;
 
 err_table:
@@ -1241,6 +1456,13 @@ static void udmabuf_export_unmap(struct dma_buf_attachment *attach,
 				 struct sg_table *sgt,
 				 enum dma_data_direction dir)
 {
+	struct udmabuf_export *export = attach->dmabuf->priv;
+	struct udmabuf_attachment *a = attach->priv;
+
+	mutex_lock(&export->lock);
+	if (a->sgt == sgt)
+		a->sgt = NULL;
+	mutex_unlock(&export->lock);
 	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
 	sg_free_table(sgt);
 	kfree(sgt);
@@ -1248,14 +1470,23 @@ static void udmabuf_export_unmap(struct dma_buf_attachment *attach,
 
 /*
  * DMA_BUF_IOCTL_SYNC START/END: cache maintenance of the range through the
- * buffer's own device, so it happens even when no importer is attached.
+ * buffer's own device, so it happens even when no importer is attached, and
+ * of every importer's current mapping, which may be non-coherent where the
+ * buffer is coherent, or bounce.  An importer's mapping is synced in the
+ * direction it was mapped with (the DMA API allows no other).
  */
 static int udmabuf_export_begin_cpu(struct dma_buf *dmabuf,
 				    enum dma_data_direction dir)
 {
 	struct udmabuf_export *export = dmabuf->priv;
+	struct udmabuf_attachment *a;
 
-	udmabuf_sync_for_cpu(export->buf, udmabuf_export_offset(export),
+	mutex_lock(&export->lock);
+	list_for_each_entry(a, &export->attachments, node)
+		if (a->sgt)
+			dma_sync_sgtable_for_cpu(a->dev, a->sgt, a->dir);
+	mutex_unlock(&export->lock);
+	udmabuf_sync_for_cpu(export->view.buf, udmabuf_export_offset(export),
 			     export->size, dir);
 	return 0;
 }
@@ -1264,9 +1495,16 @@ static int udmabuf_export_end_cpu(struct dma_buf *dmabuf,
 				  enum dma_data_direction dir)
 {
 	struct udmabuf_export *export = dmabuf->priv;
+	struct udmabuf_attachment *a;
 
-	udmabuf_sync_for_device(export->buf, udmabuf_export_offset(export),
-				export->size, dir);
+	udmabuf_sync_for_device(export->view.buf,
+				udmabuf_export_offset(export), export->size,
+				dir);
+	mutex_lock(&export->lock);
+	list_for_each_entry(a, &export->attachments, node)
+		if (a->sgt)
+			dma_sync_sgtable_for_device(a->dev, a->sgt, a->dir);
+	mutex_unlock(&export->lock);
 	return 0;
 }
 
@@ -1275,7 +1513,7 @@ static int udmabuf_export_mmap(struct dma_buf *dmabuf,
 {
 	struct udmabuf_export *export = dmabuf->priv;
 
-	return udmabuf_map(export->buf, vma, export->first + vma->vm_pgoff,
+	return udmabuf_map(&export->view, vma,
 			   udmabuf_arch_flavour(export->uncached ?
 						UDMABUF_SYNC_NONCACHED : 0));
 }
@@ -1284,20 +1522,26 @@ static int udmabuf_export_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct udmabuf_export *export = dmabuf->priv;
 
-	iosys_map_set_vaddr(map, export->buf->vaddr +
-			    ((u64)export->first << PAGE_SHIFT));
+	iosys_map_set_vaddr(map, export->view.buf->vaddr +
+			    udmabuf_export_offset(export));
 	return 0;
+}
+
+static void udmabuf_export_free(struct udmabuf_export *export)
+{
+	udmabuf_put(export->view.buf);
+	mutex_destroy(&export->lock);
+	kfree(export);
 }
 
 static void udmabuf_export_release(struct dma_buf *dmabuf)
 {
-	struct udmabuf_export *export = dmabuf->priv;
-
-	udmabuf_put(export->buf);
-	kfree(export);
+	udmabuf_export_free(dmabuf->priv);
 }
 
 static const struct dma_buf_ops udmabuf_export_ops = {
+	.attach = udmabuf_export_attach,
+	.detach = udmabuf_export_detach,
 	.map_dma_buf = udmabuf_export_map,
 	.unmap_dma_buf = udmabuf_export_unmap,
 	.begin_cpu_access = udmabuf_export_begin_cpu,
@@ -1309,15 +1553,33 @@ static const struct dma_buf_ops udmabuf_export_ops = {
 
 #define UDMABUF_EXPORT_FD_FLAGS	(O_CLOEXEC | O_ACCMODE | O_SYNC)
 
-static int udmabuf_check_export(struct udmabuf *buf,
+/* The dma-buf gives no access that the fd it is made from does not have. */
+static int udmabuf_check_export_access(struct udmabuf *buf, struct file *file,
+				       u64 flags)
+{
+	u64 mode = flags & O_ACCMODE;
+
+	if (mode != O_WRONLY && !(file->f_mode & FMODE_READ)) {
+		udmabuf_user_err(buf, "export: a readable dma-buf from an fd not opened for reading\n");
+		return -EACCES;
+	}
+	if (mode != O_RDONLY && !(file->f_mode & FMODE_WRITE)) {
+		udmabuf_user_err(buf, "export: a writable dma-buf from an fd not opened for writing\n");
+		return -EACCES;
+	}
+	return 0;
+}
+
+static int udmabuf_check_export(struct udmabuf *buf, struct file *file,
 				const struct u_dma_buf_ioctl_export_args *args)
 {
 	u64 size = args->size ?: buf->alloc_size - min_t(u64, args->offset,
 							 buf->alloc_size);
 
 	if ((args->flags & ~(u64)UDMABUF_EXPORT_FD_FLAGS) ||
+	    (args->flags & O_ACCMODE) == O_ACCMODE ||
 	    ((args->flags & O_SYNC) && (args->flags & O_SYNC) != O_SYNC)) {
-		udmabuf_user_err(buf, "export: flags 0x%llx: only O_CLOEXEC, the access mode and O_SYNC (whole) are allowed\n",
+		udmabuf_user_err(buf, "export: flags 0x%llx: only O_CLOEXEC, an access mode and O_SYNC (whole) are allowed\n",
 				 args->flags);
 		return -EINVAL;
 	}
@@ -1328,39 +1590,46 @@ static int udmabuf_check_export(struct udmabuf *buf,
 				 args->offset, args->size);
 		return -EINVAL;
 	}
-	if (buf->coherent_alloc) {
-		udmabuf_user_err(buf, "export: mmap mode off and no-map pools have no pages to export\n");
+	if (!buf->page) {
+		udmabuf_user_err(buf, "export: its memory-region is a no-map pool, whose memory has no pages to export\n");
 		return -EINVAL;
 	}
-	return 0;
+	return udmabuf_check_export_access(buf, file, args->flags);
 }
 
 /*
  * The fd is installed only after the result reached user space, so a bad
  * pointer leaves no dma-buf behind.
  */
-static int udmabuf_ioctl_export(struct udmabuf *buf, void __user *uarg,
+static int udmabuf_ioctl_export(struct file *file, void __user *uarg,
 				size_t len)
 {
+	struct udmabuf *buf = file->private_data;
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct u_dma_buf_ioctl_export_args args = { };
 	struct udmabuf_export *export;
 	struct dma_buf *dmabuf;
+	dma_addr_t addr;
 	int err, fd;
 
 	if (copy_from_user(&args, uarg, len))
 		return -EFAULT;
-	err = udmabuf_check_export(buf, &args);
+	err = udmabuf_check_export(buf, file, &args);
+	if (err)
+		return err;
+	err = udmabuf_get_dma_addr(buf, &addr);
 	if (err)
 		return err;
 	export = kzalloc(sizeof(*export), GFP_KERNEL);
 	if (!export)
 		return -ENOMEM;
 	udmabuf_get(buf);
-	export->buf = buf;
-	export->first = args.offset >> PAGE_SHIFT;
+	export->view.buf = buf;
+	export->view.first = args.offset >> PAGE_SHIFT;
 	export->size = args.size ?: buf->alloc_size - args.offset;
 	export->uncached = args.flags & O_SYNC;
+	mutex_init(&export->lock);
+	INIT_LIST_HEAD(&export->attachments);
 
 	info.exp_name = dev_name(&buf->dev);
 	info.ops = &udmabuf_export_ops;
@@ -1369,8 +1638,7 @@ static int udmabuf_ioctl_export(struct udmabuf *buf, void __user *uarg,
 	info.priv = export;
 	dmabuf = dma_buf_export(&info);
 	if (IS_ERR(dmabuf)) {
-		udmabuf_put(buf);
-		kfree(export);
+		udmabuf_export_free(export);
 		return PTR_ERR(dmabuf);
 	}
 	fd = get_unused_fd_flags(args.flags & O_CLOEXEC);
@@ -1378,7 +1646,7 @@ static int udmabuf_ioctl_export(struct udmabuf *buf, void __user *uarg,
 		dma_buf_put(dmabuf);
 		return fd;
 	}
-	args.addr = buf->dma_addr + udmabuf_export_offset(export);
+	args.addr = addr + udmabuf_export_offset(export);
 	args.fd = fd;
 	if (copy_to_user(uarg, &args, len)) {
 		put_unused_fd(fd);
@@ -1414,10 +1682,13 @@ static int udmabuf_ioctl_drv_info(void __user *uarg)
 
 static int udmabuf_ioctl_dev_info(struct udmabuf *buf, void __user *uarg)
 {
-	struct u_dma_buf_ioctl_dev_info info = {
-		.size = buf->size,
-		.addr = buf->dma_addr,
-	};
+	struct u_dma_buf_ioctl_dev_info info = { .size = buf->size };
+	dma_addr_t addr;
+	int err = udmabuf_get_dma_addr(buf, &addr);
+
+	if (err)
+		return err;
+	info.addr = addr;
 
 	SET_U_DMA_BUF_IOCTL_FLAGS_DMA_MASK(&info, fls64(dma_get_mask(buf->dma_dev)));
 	SET_U_DMA_BUF_IOCTL_FLAGS_DMA_COHERENT(&info,
@@ -1502,7 +1773,9 @@ static long udmabuf_ioctl(struct file *file, unsigned int cmd,
 {
 	struct udmabuf *buf = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	dma_addr_t addr;
 	u64 value;
+	int err;
 
 	switch (cmd) {
 	case U_DMA_BUF_IOCTL_GET_DRV_INFO:
@@ -1511,7 +1784,10 @@ static long udmabuf_ioctl(struct file *file, unsigned int cmd,
 		value = buf->size;
 		return copy_to_user(uarg, &value, sizeof(value)) ? -EFAULT : 0;
 	case U_DMA_BUF_IOCTL_GET_DMA_ADDR:
-		value = buf->dma_addr;
+		err = udmabuf_get_dma_addr(buf, &addr);
+		value = addr;
+		if (err)
+			return err;
 		return copy_to_user(uarg, &value, sizeof(value)) ? -EFAULT : 0;
 	case U_DMA_BUF_IOCTL_GET_SYNC_OWNER:
 		return put_user((u32)READ_ONCE(buf->sync_owner), (u32 __user *)uarg);
@@ -1524,10 +1800,13 @@ static long udmabuf_ioctl(struct file *file, unsigned int cmd,
 	case U_DMA_BUF_IOCTL_GET_SYNC:
 		return udmabuf_ioctl_get_sync(buf, uarg);
 	case U_DMA_BUF_IOCTL_SET_SYNC:
+		/* It changes state that every user of the buffer shares. */
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
 		return udmabuf_ioctl_set_sync(buf, uarg);
 	case U_DMA_BUF_IOCTL_EXPORT:
 	case UDMABUF_IOCTL_EXPORT_I386:
-		return udmabuf_ioctl_export(buf, uarg, _IOC_SIZE(cmd));
+		return udmabuf_ioctl_export(file, uarg, _IOC_SIZE(cmd));
 	}
 	return -ENOTTY;
 }
@@ -1551,7 +1830,7 @@ static const struct file_operations udmabuf_fops = {
 
 /**
  * struct udmabuf_request - what a creator asks for
- * @name: buffer name
+ * @name: buffer name, or NULL for "udmabuf<minor>"
  * @minor: minor number, or -1 for the first free one
  * @minor_reserved: @minor was reserved at module load (parameter buffers)
  * @size: size in bytes
@@ -1567,6 +1846,7 @@ static const struct file_operations udmabuf_fops = {
  * @sync_offset: initial sync state
  * @sync_size: initial sync state
  * @sync_direction: initial sync state
+ * @creator: the module that asks holds a use until its in-kernel remove
  */
 struct udmabuf_request {
 	const char *name;
@@ -1583,6 +1863,7 @@ struct udmabuf_request {
 	u64 sync_offset;
 	u64 sync_size;
 	int sync_direction;
+	bool creator;
 };
 
 static void udmabuf_request_init(struct udmabuf_request *req, u64 size)
@@ -1643,7 +1924,7 @@ static void udmabuf_log_info(struct udmabuf *buf)
 	dev_info(dev, "%-14s = %d\n", "mmap mode", buf->mmap_mode);
 }
 
-/* A buffer that is not detached, by name and/or minor; NULL or -1: any. */
+/* A published buffer by name and/or minor; NULL or -1: any. */
 static struct udmabuf *udmabuf_find(const char *name, int minor)
 {
 	struct udmabuf *buf;
@@ -1651,14 +1932,14 @@ static struct udmabuf *udmabuf_find(const char *name, int minor)
 
 	lockdep_assert_held(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if (!buf->detached &&
+		if (buf->published &&
 		    (!name || !strcmp(dev_name(&buf->dev), name)) &&
 		    (minor < 0 || minor == id))
 			return buf;
 	return NULL;
 }
 
-/* The buffer whose device is @dev, unless detached; @dev is compared, never used. */
+/* The published buffer whose device is @dev; @dev is compared, never used. */
 static struct udmabuf *udmabuf_find_by_device(struct device *dev)
 {
 	struct udmabuf *buf;
@@ -1666,20 +1947,23 @@ static struct udmabuf *udmabuf_find_by_device(struct device *dev)
 
 	lockdep_assert_held(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if (!buf->detached && &buf->dev == dev)
+		if (buf->published && &buf->dev == dev)
 			return buf;
 	return NULL;
 }
 
-/* Detached buffers count: their device keeps the name until it is deleted. */
-static bool udmabuf_name_taken(const char *name)
+/*
+ * Is the name of @self taken by another buffer?  Unpublished ones count:
+ * their device keeps the name until it is deleted.
+ */
+static bool udmabuf_name_taken(struct udmabuf *self)
 {
 	struct udmabuf *buf;
 	int id;
 
 	lockdep_assert_held(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if (!strcmp(dev_name(&buf->dev), name))
+		if (buf != self && !strcmp(dev_name(&buf->dev), dev_name(&self->dev)))
 			return true;
 	return false;
 }
@@ -1699,7 +1983,7 @@ static int udmabuf_claim_minor(struct udmabuf *buf,
 				  GFP_KERNEL);
 		if (minor == -ENOSPC)
 			pr_err("u-dma-buf %s: all %d minor numbers are in use\n",
-			       req->name, UDMABUF_MAX_MINORS);
+			       req->name ?: "udmabuf<minor>", UDMABUF_MAX_MINORS);
 	} else {
 		minor = idr_alloc(&udmabuf_minors, buf, req->minor,
 				  req->minor + 1, GFP_KERNEL);
@@ -1723,31 +2007,33 @@ static int udmabuf_claim_minor(struct udmabuf *buf,
 /* Checks that need no lock: everything a creator can get wrong by itself. */
 static int udmabuf_check_request(const struct udmabuf_request *req)
 {
-	if (!req->name || !*req->name || strchr(req->name, '/')) {
+	const char *name = req->name ?: "udmabuf<minor>";
+
+	if (req->name && (!*req->name || strchr(req->name, '/'))) {
 		pr_err("u-dma-buf: invalid buffer name \"%s\": it must be non-empty and contain no '/'\n",
-		       req->name ? req->name : "");
+		       req->name);
 		return -EINVAL;
 	}
 	if (req->size == 0 || req->size > SIZE_MAX - PAGE_SIZE) {
 		pr_err("u-dma-buf %s: invalid size %llu: it must be 1..%zu\n",
-		       req->name, req->size, SIZE_MAX - PAGE_SIZE);
+		       name, req->size, SIZE_MAX - PAGE_SIZE);
 		return -EINVAL;
 	}
 	if (req->minor >= UDMABUF_MAX_MINORS) {
 		pr_err("u-dma-buf %s: invalid minor number %d: it must be 0..%d\n",
-		       req->name, req->minor, UDMABUF_MAX_MINORS - 1);
+		       name, req->minor, UDMABUF_MAX_MINORS - 1);
 		return -EINVAL;
 	}
 	if (req->mmap_mode < UDMABUF_MMAP_OFF ||
 	    req->mmap_mode > UDMABUF_MMAP_PAGE) {
 		pr_err("u-dma-buf %s: invalid mmap mode %d: it must be 1..4\n",
-		       req->name, req->mmap_mode);
+		       name, req->mmap_mode);
 		return -EINVAL;
 	}
 	if (req->dma_mask_bits && (req->dma_mask_bits < UDMABUF_DMA_MASK_MIN ||
 				   req->dma_mask_bits > UDMABUF_DMA_MASK_MAX)) {
 		pr_err("u-dma-buf %s: invalid DMA mask width %d: it must be %d..%d\n",
-		       req->name, req->dma_mask_bits, UDMABUF_DMA_MASK_MIN,
+		       name, req->dma_mask_bits, UDMABUF_DMA_MASK_MIN,
 		       UDMABUF_DMA_MASK_MAX);
 		return -EINVAL;
 	}
@@ -1755,9 +2041,11 @@ static int udmabuf_check_request(const struct udmabuf_request *req)
 }
 
 /*
- * memory-region: a "reusable" shared-dma-pool becomes the buffer's CMA area;
- * a "no-map" pool has no linear mapping, so the buffer is allocated from it
- * as coherent memory and never cache-synced.
+ * memory-region: a "reusable" shared-dma-pool becomes the buffer's CMA area,
+ * which dma_alloc_pages() uses.  Any other shared-dma-pool becomes the
+ * device's coherent pool, which only dma_alloc_coherent() looks at: the
+ * buffer is allocated from it as coherent memory and never cache-synced; a
+ * "no-map" one has no linear mapping, so its memory has no pages.
  */
 static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
 					  struct device_node *np)
@@ -1767,10 +2055,11 @@ static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
 
 	if (!region)
 		return 0;
+	buf->rmem_coherent = !of_property_read_bool(region, "reusable");
 	buf->rmem_no_map = of_property_read_bool(region, "no-map");
 	err = of_reserved_mem_device_init_by_idx(&buf->dev, np, 0);
 	if (err) {
-		dev_err(&buf->dev, "cannot use memory-region %pOF: %d; it must be a shared-dma-pool that is reusable (CMA) or no-map, aligned and large enough\n",
+		dev_err(&buf->dev, "cannot use memory-region %pOF: %d; it must be a shared-dma-pool (reusable for CMA, or a coherent pool), aligned and large enough\n",
 			region, err);
 		of_node_put(region);
 		return err;
@@ -1827,13 +2116,73 @@ static int udmabuf_setup_dma(struct udmabuf *buf,
 	return 0;
 }
 
+static LIST_HEAD(udmabuf_creators);	/* guarded by udmabuf_minors_lock */
+
+/*
+ * Take a minor and the name (the requested one, or "udmabuf<minor>"); the
+ * buffer is in the minor table but not published, so nothing finds it yet.
+ */
+static int udmabuf_reserve(struct udmabuf *buf,
+			   const struct udmabuf_request *req)
+{
+	int err;
+
+	mutex_lock(&udmabuf_minors_lock);
+	err = udmabuf_claim_minor(buf, req);
+	if (err)
+		goto out;
+	if (!req->name)
+		err = dev_set_name(&buf->dev, "udmabuf%d", buf->minor);
+	if (!err && udmabuf_name_taken(buf)) {
+		pr_err("u-dma-buf %s: a buffer with this name already exists\n",
+		       dev_name(&buf->dev));
+		err = -EEXIST;
+	}
+	if (err)
+		idr_remove(&udmabuf_minors, buf->minor);
+out:
+	mutex_unlock(&udmabuf_minors_lock);
+	return err;
+}
+
+/*
+ * Make the allocated buffer visible: map it for its parent (unless that has
+ * gone meanwhile), add the device (node and sysfs), publish it.
+ */
+static int udmabuf_publish(struct udmabuf *buf,
+			   const struct udmabuf_request *req)
+{
+	int err = 0;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	if (buf->dma_dev != &buf->dev)
+		err = udmabuf_map_for_parent(buf);
+	if (err)
+		return err;
+	buf->dev.devt = MKDEV(MAJOR(udmabuf_devt), buf->minor);
+	err = device_add(&buf->dev);
+	if (err) {
+		dev_err(&buf->dev, "cannot add the device: %d\n", err);
+		udmabuf_unmap_for_parent(buf, false);
+		return err;
+	}
+	buf->published = true;
+	if (req->creator) {
+		udmabuf_get(buf);
+		list_add_tail(&buf->creator_node, &udmabuf_creators);
+	}
+	return 0;
+}
+
 /**
  * udmabuf_create() - allocate a buffer and make it visible
  * @req: what to create
  *
- * The buffer holds the registration reference (dropped by udmabuf_destroy());
- * the caller gets a reference to its device, which keeps @buf readable
- * (never its memory) until the caller puts it.
+ * The buffer holds the registration's use (dropped by udmabuf_destroy()),
+ * and the creator's use if @req asks for one.  The caller gets a reference
+ * to its device, which keeps @buf readable (never its memory) until the
+ * caller puts it.  The memory is allocated without udmabuf_minors_lock: a
+ * slow allocation stalls no open() and no other creation.
  *
  * Return: the buffer or an ERR_PTR.
  */
@@ -1847,9 +2196,10 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	kref_init(&buf->kref);
+	kref_init(&buf->uses);
 	mutex_init(&buf->lock);
-	INIT_LIST_HEAD(&buf->kapi_node);
+	buf->view.buf = buf;
+	INIT_LIST_HEAD(&buf->creator_node);
 	buf->pdev = req->pdev;
 	device_initialize(&buf->dev);
 	buf->dev.class = &udmabuf_class;
@@ -1864,65 +2214,56 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	buf->sync_size = req->sync_size;
 	buf->sync_direction = req->sync_direction;
 	buf->sync_owner = UDMABUF_OWNER_CPU;
-	err = dev_set_name(&buf->dev, "%s", req->name);
-	if (err)
-		goto err_put;
-	err = udmabuf_setup_dma(buf, req);
+	if (req->name)
+		err = dev_set_name(&buf->dev, "%s", req->name);
+	if (!err)
+		err = udmabuf_setup_dma(buf, req);
 	if (err)
 		goto err_put;
 	/*
 	 * "auto" means "off" on a DMA-coherent device; there both allocators
 	 * give the same cacheable memory, and the pages can also be mapped as
-	 * ordinary pages and exported, so only an explicit "off" (and a no-map
-	 * pool, which has no pages) takes coherent memory.
+	 * ordinary pages, so only an explicit "off" (and a coherent pool, which
+	 * only dma_alloc_coherent() uses) takes coherent memory.
 	 */
-	buf->coherent_alloc = buf->rmem_no_map ||
+	buf->coherent_alloc = buf->rmem_coherent ||
 			      req->mmap_mode == UDMABUF_MMAP_OFF;
 
-	mutex_lock(&udmabuf_minors_lock);
-	if (udmabuf_name_taken(req->name)) {
-		pr_err("u-dma-buf %s: a buffer with this name already exists\n",
-		       req->name);
-		err = -EEXIST;
-		goto err_unlock;
-	}
-	err = udmabuf_claim_minor(buf, req);
+	err = udmabuf_reserve(buf, req);
 	if (err)
-		goto err_unlock;
+		goto err_put;
 	err = udmabuf_alloc_memory(buf);
+	mutex_lock(&udmabuf_minors_lock);
+	if (!err)
+		err = udmabuf_publish(buf, req);
 	if (err)
-		goto err_minor;
-	buf->dev.devt = MKDEV(MAJOR(udmabuf_devt), buf->minor);
-	err = device_add(&buf->dev);
-	if (err) {
-		dev_err(&buf->dev, "cannot add the device: %d\n", err);
-		goto err_minor;
-	}
-	/* The caller's reference: a concurrent delete cannot free @buf under it. */
-	get_device(&buf->dev);
+		idr_remove(&udmabuf_minors, buf->minor);
+	else
+		/* The caller's reference: a concurrent delete cannot free @buf under it. */
+		get_device(&buf->dev);
 	mutex_unlock(&udmabuf_minors_lock);
+	if (err)
+		goto err_put;
 	udmabuf_log_info(buf);
 	return buf;
 
-err_minor:
-	idr_remove(&udmabuf_minors, buf->minor);
-err_unlock:
-	mutex_unlock(&udmabuf_minors_lock);
 err_put:
 	udmabuf_put(buf);
 	return ERR_PTR(err);
 }
 
 /*
- * Remove the device node and give back the minor and the name at once, then
- * drop the registration reference; the memory goes with the last reference.
- * The buffer may have been detached already by its remover.
+ * Unpublish the buffer (it may have been already, by its remover): remove the
+ * device node, undo the parent's mapping and give back the minor and the
+ * name at once, then drop the registration's use; the memory goes with the
+ * last use.
  */
 static void udmabuf_destroy(struct udmabuf *buf)
 {
 	mutex_lock(&udmabuf_minors_lock);
-	buf->detached = true;
+	buf->published = false;
 	device_del(&buf->dev);
+	udmabuf_unmap_for_parent(buf, false);
 	idr_remove(&udmabuf_minors, buf->minor);
 	mutex_unlock(&udmabuf_minors_lock);
 	udmabuf_put(buf);
@@ -1932,13 +2273,23 @@ static void udmabuf_destroy(struct udmabuf *buf)
  * Platform driver: device-tree nodes and the buffers the module makes
  */
 
-/*
- * Platform data of the platform devices the module registers itself
- * ("u-dma-buf.N" for parameter N, "u-dma-buf.N.auto" for the manager and
- * the in-kernel API): the probe reports its result here.
+/**
+ * struct udmabuf_pdata - platform data of the module's own platform devices
+ * @minor_reserved: the minor was reserved at load (parameter buffers)
+ * @creator: the maker is a module that holds a use (in-kernel create)
+ * @maker_waiting: the maker waits for the first probe's result, under the
+ *	device lock; a later probe (a sysfs bind) reports to nobody
+ * @probe_err: the first probe's result
+ * @buf: the buffer the first probe made, with a device reference for the
+ *	maker
+ *
+ * "u-dma-buf.N" for parameter N, "u-dma-buf.N.auto" for the manager and
+ * the in-kernel API.
  */
 struct udmabuf_pdata {
 	bool minor_reserved;
+	bool creator;
+	bool maker_waiting;
 	int probe_err;
 	struct udmabuf *buf;
 };
@@ -1964,6 +2315,13 @@ static int udmabuf_property_error(struct device *dev, const char *prop,
 	return -EINVAL;
 }
 
+static int udmabuf_property_nan(struct device *dev, const char *prop)
+{
+	dev_err(dev, "invalid property %s: not a number (one or two cells)\n",
+		prop);
+	return -EINVAL;
+}
+
 static int udmabuf_read_sync_properties(struct device *dev,
 					struct udmabuf_request *req)
 {
@@ -1986,16 +2344,18 @@ static int udmabuf_read_sync_properties(struct device *dev,
 		req->sync_direction = value;
 	}
 	if (device_property_present(dev, "sync-offset")) {
-		if (udmabuf_read_u64_property(dev, "sync-offset", &value64) ||
-		    value64 >= req->size)
+		if (udmabuf_read_u64_property(dev, "sync-offset", &value64))
+			return udmabuf_property_nan(dev, "sync-offset");
+		if (value64 >= req->size)
 			return udmabuf_property_error(dev, "sync-offset", value64,
 						      "it must be less than size");
 		req->sync_offset = value64;
 	}
 	req->sync_size = req->size - req->sync_offset;
 	if (device_property_present(dev, "sync-size")) {
-		if (udmabuf_read_u64_property(dev, "sync-size", &value64) ||
-		    value64 > req->size - req->sync_offset)
+		if (udmabuf_read_u64_property(dev, "sync-size", &value64))
+			return udmabuf_property_nan(dev, "sync-size");
+		if (value64 > req->size - req->sync_offset)
 			return udmabuf_property_error(dev, "sync-size", value64,
 						      "sync-offset + sync-size must not exceed size");
 		req->sync_size = value64;
@@ -2080,9 +2440,12 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 	char name[UDMABUF_NAME_MAX];
 	int err;
 
+	bool report = pdata && pdata->maker_waiting;
+
 	err = udmabuf_read_properties(dev, &req, name, sizeof(name));
 	if (!err) {
 		req.minor_reserved = pdata && pdata->minor_reserved;
+		req.creator = report && pdata->creator;
 		req.parent = dev;
 		req.pdev = pdev;
 		req.of_node = dev->of_node;
@@ -2090,11 +2453,12 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 		err = PTR_ERR_OR_ZERO(buf);
 	}
 	/*
-	 * A platform device the module made reports its result to its maker,
-	 * which unregisters it on failure (the cause is already in the log
-	 * once) and takes over the reference to the buffer's device.
+	 * The first probe of a platform device the module made reports its
+	 * result to its maker, which unregisters it on failure (the cause is
+	 * already in the log once) and takes over the reference to the
+	 * buffer's device.
 	 */
-	if (pdata) {
+	if (report) {
 		pdata->probe_err = err;
 		if (err)
 			return 0;
@@ -2105,7 +2469,7 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 	platform_set_drvdata(pdev, buf);
 	if (info_enable)
 		dev_info(dev, "driver installed.\n");
-	if (pdata)
+	if (report)
 		pdata->buf = buf;
 	else
 		put_device(&buf->dev);
@@ -2167,6 +2531,7 @@ static const char *const udmabuf_mmap_mode_props[] = {
  * @dma_mask_bits: DMA mask width, 0 for the dma_mask_bit parameter
  * @mmap_mode: UDMABUF_MMAP_*, 0 for the quirk_mmap_mode parameter
  * @parent: the device the buffer is bound to, or NULL
+ * @creator: the maker is a module that holds a use (in-kernel create)
  */
 struct udmabuf_spec {
 	const char *name;
@@ -2176,6 +2541,7 @@ struct udmabuf_spec {
 	int dma_mask_bits;
 	int mmap_mode;
 	struct device *parent;
+	bool creator;
 };
 
 static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
@@ -2183,6 +2549,8 @@ static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 	struct property_entry props[6] = { };
 	struct udmabuf_pdata pdata = {
 		.minor_reserved = spec->minor_reserved,
+		.creator = spec->creator,
+		.maker_waiting = true,
 		.probe_err = -ENODEV,
 	};
 	struct platform_device_info info = {
@@ -2197,7 +2565,7 @@ static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 	struct udmabuf_pdata *result;
 	struct udmabuf *buf;
 	bool deleted;
-	int n = 0;
+	int n = 0, err;
 
 	props[n++] = PROPERTY_ENTRY_U64("size", spec->size);
 	props[n++] = PROPERTY_ENTRY_U32("dma-mask",
@@ -2219,22 +2587,25 @@ static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 		kfree(owned);
 		return ERR_CAST(pdev);
 	}
+	/* Under the device lock, which a later probe (a sysfs bind) takes. */
+	device_lock(&pdev->dev);
 	result = dev_get_platdata(&pdev->dev);
-	if (result->probe_err) {
-		int err = result->probe_err;
-
+	result->maker_waiting = false;
+	err = result->probe_err;
+	buf = result->buf;
+	device_unlock(&pdev->dev);
+	if (err) {
 		platform_device_unregister(pdev);
 		kfree(owned);
 		return ERR_PTR(err);
 	}
-	buf = result->buf;
 	owned->pdev = pdev;
 	/*
 	 * A delete that came before the device was on the list unbound it
 	 * like a device-tree node; unregister it here instead.
 	 */
 	mutex_lock(&udmabuf_minors_lock);
-	deleted = buf->detached;
+	deleted = !buf->published;
 	if (!deleted)
 		list_add_tail(&owned->node, &udmabuf_owned_pdevs);
 	mutex_unlock(&udmabuf_minors_lock);
@@ -2290,6 +2661,7 @@ static struct udmabuf *udmabuf_make_bound(const struct udmabuf_spec *spec)
 		req.mmap_mode = spec->mmap_mode;
 	req.parent = parent;
 	req.dma_parent = parent;
+	req.creator = spec->creator;
 	req.name = spec->name;
 	if (!req.name && req.minor >= 0) {
 		snprintf(name, sizeof(name), "udmabuf%d", req.minor);
@@ -2325,22 +2697,31 @@ static void udmabuf_destroy_bound(struct udmabuf *buf)
 }
 
 /*
- * Remove a buffer of any origin unless it is in use.  It is detached under
- * the lock that open() takes, so no new user can appear after the check;
- * only the caller that detached it destroys it.
+ * Remove a buffer of any origin unless it is in use: by anyone, or besides
+ * the caller's own use as its @creator, which is then given back.  It is
+ * unpublished under the lock that open() takes, so no new user can appear
+ * after the check; only the caller that unpublished it destroys it.
  */
-static int udmabuf_delete(struct udmabuf *buf)
+static int udmabuf_delete(struct udmabuf *buf, bool creator)
 {
 	struct platform_device *pdev, *owned = NULL;
 
 	lockdep_assert_held(&udmabuf_minors_lock);
-	if (kref_read(&buf->kref) > 1) {
-		pr_warn("u-dma-buf %s: in use (open, mapped or exported), not deleted\n",
+	if (kref_read(&buf->uses) > 1 + creator) {
+		pr_warn("u-dma-buf %s: in use (open, mapped, exported or held by the module that made it), not deleted\n",
 			dev_name(&buf->dev));
 		mutex_unlock(&udmabuf_minors_lock);
 		return -EBUSY;
 	}
-	buf->detached = true;
+	if (udmabuf_pages_pinned(buf)) {
+		pr_warn("u-dma-buf %s: pages still in use (a pipe, O_DIRECT or io_uring), not deleted\n",
+			dev_name(&buf->dev));
+		mutex_unlock(&udmabuf_minors_lock);
+		return -EBUSY;
+	}
+	buf->published = false;
+	if (creator)
+		list_del_init(&buf->creator_node);
 	pdev = buf->pdev;
 	if (pdev) {
 		owned = udmabuf_take_owned_pdev(pdev);
@@ -2358,10 +2739,12 @@ static int udmabuf_delete(struct udmabuf *buf)
 	}
 	if (pdev)
 		put_device(&pdev->dev);
+	if (creator)
+		udmabuf_put(buf);
 	return 0;
 }
 
-/* Detach a buffer bound to @parent (to any parent if NULL); NULL if none. */
+/* Unpublish a buffer bound to @parent (to any parent if NULL); NULL if none. */
 static struct udmabuf *udmabuf_detach_bound(struct device *parent)
 {
 	struct udmabuf *buf;
@@ -2369,9 +2752,9 @@ static struct udmabuf *udmabuf_detach_bound(struct device *parent)
 
 	mutex_lock(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id) {
-		if (!buf->detached && !buf->pdev &&
+		if (buf->published && !buf->pdev &&
 		    (!parent || buf->dma_dev == parent)) {
-			buf->detached = true;
+			buf->published = false;
 			break;
 		}
 	}
@@ -2379,7 +2762,26 @@ static struct udmabuf *udmabuf_detach_bound(struct device *parent)
 	return buf;
 }
 
-/* When a parent goes away (removal or driver unbind), its buffers go first. */
+/*
+ * Every buffer bound to @parent loses its DMA address now, whatever state it
+ * is in: published, being made, or being removed by someone else.
+ */
+static void udmabuf_parent_gone(struct device *parent)
+{
+	struct udmabuf *buf;
+	int id;
+
+	mutex_lock(&udmabuf_minors_lock);
+	idr_for_each_entry(&udmabuf_minors, buf, id)
+		if (buf->dma_dev == parent && parent != &buf->dev)
+			udmabuf_unmap_for_parent(buf, true);
+	mutex_unlock(&udmabuf_minors_lock);
+}
+
+/*
+ * When a parent goes away (removal or driver unbind), its buffers go first,
+ * and their mapping for it before this returns.
+ */
 static int udmabuf_parent_notify(struct notifier_block *nb,
 				 unsigned long action, void *data)
 {
@@ -2388,11 +2790,9 @@ static int udmabuf_parent_notify(struct notifier_block *nb,
 	if (action != BUS_NOTIFY_DEL_DEVICE &&
 	    action != BUS_NOTIFY_UNBIND_DRIVER)
 		return NOTIFY_DONE;
-	while ((buf = udmabuf_detach_bound(data))) {
-		/* Before the parent's driver or the parent itself is gone. */
-		udmabuf_unmap_for_parent(buf);
+	udmabuf_parent_gone(data);
+	while ((buf = udmabuf_detach_bound(data)))
 		udmabuf_destroy_bound(buf);
-	}
 	return NOTIFY_OK;
 }
 
@@ -2434,7 +2834,7 @@ static struct device *udmabuf_find_parent(const char *bus_name,
 	}
 	pr_err("u-dma-buf: unknown bus %s: use platform, pci or amba (as this kernel has them)\n",
 	       bus_name);
-	return ERR_PTR(-ENODEV);
+	return ERR_PTR(-EINVAL);
 }
 
 static struct device *udmabuf_find_parent_path(const char *path)
@@ -2446,7 +2846,7 @@ static struct device *udmabuf_find_parent_path(const char *path)
 		return udmabuf_find_parent("platform", path);
 	if (slash - path >= sizeof(bus)) {
 		pr_err("u-dma-buf: unknown bus in %s\n", path);
-		return ERR_PTR(-ENODEV);
+		return ERR_PTR(-EINVAL);
 	}
 	strscpy(bus, path, slash - path + 1);
 	return udmabuf_find_parent(bus, slash + 1);
@@ -2483,6 +2883,16 @@ struct udmabuf_mgr {
 	size_t len;
 	bool discarding;
 };
+
+/*
+ * Whoever opened the manager decides, never whoever writes or closes it
+ * later: an fd opened by root may be handed to a helper, one opened by
+ * anyone else gives nothing to root's writes.
+ */
+static bool udmabuf_mgr_allowed(struct file *file)
+{
+	return file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
 
 static int udmabuf_mgr_open(struct inode *inode, struct file *file)
 {
@@ -2600,7 +3010,7 @@ static int udmabuf_mgr_delete(char **tokens, int count)
 		pr_err("u-dma-buf-mgr: delete %s: no such buffer\n", tokens[1]);
 		return -ENODEV;
 	}
-	err = udmabuf_delete(buf);
+	err = udmabuf_delete(buf, false);
 	if (!err)
 		pr_info("u-dma-buf-mgr: delete %s\n", tokens[1]);
 	return err;
@@ -2657,7 +3067,7 @@ static ssize_t udmabuf_mgr_write(struct file *file, const char __user *ubuf,
 	size_t done = 0;
 	int err = 0;
 
-	if (!capable(CAP_SYS_ADMIN))
+	if (!udmabuf_mgr_allowed(file))
 		return -EPERM;
 	mutex_lock(&mgr->lock);
 	while (done < count && !stop) {
@@ -2695,12 +3105,15 @@ static ssize_t udmabuf_mgr_write(struct file *file, const char __user *ubuf,
 	return err ? err : count;
 }
 
-/* A command still unterminated at close runs now; its error can only be logged. */
+/*
+ * A command still unterminated at close runs now (if the opener may); its
+ * error can only be logged.
+ */
 static int udmabuf_mgr_release(struct inode *inode, struct file *file)
 {
 	struct udmabuf_mgr *mgr = file->private_data;
 
-	if (mgr->len && capable(CAP_SYS_ADMIN))
+	if (mgr->len && udmabuf_mgr_allowed(file))
 		udmabuf_mgr_end_command(mgr);
 	mutex_destroy(&mgr->lock);
 	kfree(mgr);
@@ -2726,37 +3139,38 @@ static struct miscdevice udmabuf_mgr_device = {
  * In-kernel API for other modules (u-dma-buf-funcs.h)
  *
  * The functions take and return the buffer's class device.  A buffer made by
- * u_dma_buf_device_create() keeps a reference to that device for its creator
- * until u_dma_buf_device_remove() (or module exit): the pointer the creator
- * holds stays unique, so even after a delete from user space it can only
- * name that buffer, never a new one made in its memory.
+ * u_dma_buf_device_create() holds a use for its creator until
+ * u_dma_buf_device_remove() (or module exit), and is on udmabuf_creators
+ * meanwhile: so user space cannot delete it under its creator, its memory
+ * outlives an unrefusable removal (unbind, parent removal) until the
+ * creator's remove, and the pointer the creator holds stays unique: it can
+ * only name that buffer, never a new one made in its memory.
  */
 
-static LIST_HEAD(udmabuf_kapi_bufs);	/* guarded by udmabuf_minors_lock */
-
-/* The created buffer whose device is @dev, or NULL. */
-static struct udmabuf *udmabuf_kapi_find(struct device *dev)
+/* The created buffer whose device is @dev, or NULL; @dev is only compared. */
+static struct udmabuf *udmabuf_creator_find(struct device *dev)
 {
 	struct udmabuf *buf;
 
 	lockdep_assert_held(&udmabuf_minors_lock);
-	list_for_each_entry(buf, &udmabuf_kapi_bufs, kapi_node)
+	list_for_each_entry(buf, &udmabuf_creators, creator_node)
 		if (&buf->dev == dev)
 			return buf;
 	return NULL;
 }
 
-static void udmabuf_kapi_release_all(void)
+/* Module exit: the creators are gone (they used our symbols); so are their uses. */
+static void udmabuf_creators_release_all(void)
 {
 	struct udmabuf *buf, *next;
 	LIST_HEAD(bufs);
 
 	mutex_lock(&udmabuf_minors_lock);
-	list_splice_init(&udmabuf_kapi_bufs, &bufs);
+	list_splice_init(&udmabuf_creators, &bufs);
 	mutex_unlock(&udmabuf_minors_lock);
-	list_for_each_entry_safe(buf, next, &bufs, kapi_node) {
-		list_del_init(&buf->kapi_node);
-		put_device(&buf->dev);
+	list_for_each_entry_safe(buf, next, &bufs, creator_node) {
+		list_del_init(&buf->creator_node);
+		udmabuf_put(buf);
 	}
 }
 
@@ -2769,9 +3183,12 @@ static void udmabuf_kapi_release_all(void)
  *	bits 12..10 mmap mode (0: quirk_mmap_mode)
  * @parent: device to allocate for (its DMA mask, coherency, IOMMU), or NULL
  *
- * Return: the buffer's device, or an ERR_PTR.  The pointer stays the
- * caller's until it passes it to u_dma_buf_device_remove() with success or
- * -ENODEV, even if the buffer is deleted from user space before.
+ * The caller holds a use of the buffer until it passes the pointer to
+ * u_dma_buf_device_remove() with success or -ENODEV: user space cannot
+ * delete it meanwhile, and an unbind or the parent's removal only takes its
+ * name; the memory stays until that remove.
+ *
+ * Return: the buffer's device, or an ERR_PTR.
  */
 struct device *u_dma_buf_device_create(const char *name, int id, size_t size,
 				       u64 option, struct device *parent)
@@ -2783,6 +3200,7 @@ struct device *u_dma_buf_device_create(const char *name, int id, size_t size,
 		.dma_mask_bits = option & 0xff,
 		.mmap_mode = (option >> 10) & 7,
 		.parent = parent,
+		.creator = true,
 	};
 	struct udmabuf *buf;
 
@@ -2794,13 +3212,11 @@ struct device *u_dma_buf_device_create(const char *name, int id, size_t size,
 	buf = udmabuf_make(&spec);
 	if (IS_ERR(buf))
 		return ERR_CAST(buf);
-	/* The reference udmabuf_make() returned becomes the creator's. */
-	mutex_lock(&udmabuf_minors_lock);
-	list_add_tail(&buf->kapi_node, &udmabuf_kapi_bufs);
-	mutex_unlock(&udmabuf_minors_lock);
+	/* The creator's use keeps the buffer; the maker's reference goes. */
+	put_device(&buf->dev);
 	return &buf->dev;
 }
-EXPORT_SYMBOL(u_dma_buf_device_create);
+EXPORT_SYMBOL_GPL(u_dma_buf_device_create);
 
 /**
  * u_dma_buf_device_search() - find a buffer by name and/or minor number
@@ -2822,40 +3238,39 @@ struct device *u_dma_buf_device_search(const char *name, int id)
 	mutex_unlock(&udmabuf_minors_lock);
 	return buf ? &buf->dev : ERR_PTR(-ENODEV);
 }
-EXPORT_SYMBOL(u_dma_buf_device_search);
+EXPORT_SYMBOL_GPL(u_dma_buf_device_search);
 
 /**
  * u_dma_buf_device_remove() - remove a buffer that is not in use
  * @dev: the buffer's device
  *
- * The creator's reference to a created buffer is given back on success and
- * on -ENODEV (deleted already); @dev must not be used after either.
+ * The creator's use of a created buffer is given back on success and on
+ * -ENODEV (removed already by an unbind or its parent's removal); @dev must
+ * not be used after either.
  *
  * Return: 0, -ENODEV for no such buffer, -EBUSY while it is in use.
  */
 int u_dma_buf_device_remove(struct device *dev)
 {
-	struct udmabuf *held, *buf;
-	int err = -ENODEV;
+	struct udmabuf *buf;
 
 	mutex_lock(&udmabuf_minors_lock);
-	held = udmabuf_kapi_find(dev);
-	buf = udmabuf_find_by_device(dev);
-	if (buf) {
-		err = udmabuf_delete(buf);	/* unlocks */
-		/* The creator's reference keeps @held readable meanwhile. */
-		if (err || !held)
-			return err;
-		mutex_lock(&udmabuf_minors_lock);
+	buf = udmabuf_creator_find(dev);
+	if (buf && !buf->published) {
+		list_del_init(&buf->creator_node);
+		mutex_unlock(&udmabuf_minors_lock);
+		udmabuf_put(buf);
+		return -ENODEV;
 	}
-	if (held)
-		list_del_init(&held->kapi_node);
+	if (buf)
+		return udmabuf_delete(buf, true);	/* unlocks */
+	buf = udmabuf_find_by_device(dev);
+	if (buf)
+		return udmabuf_delete(buf, false);	/* unlocks */
 	mutex_unlock(&udmabuf_minors_lock);
-	if (held)
-		put_device(&held->dev);
-	return err;
+	return -ENODEV;
 }
-EXPORT_SYMBOL(u_dma_buf_device_remove);
+EXPORT_SYMBOL_GPL(u_dma_buf_device_remove);
 
 /* The buffer of @dev with a reference held, or NULL. */
 static struct udmabuf *udmabuf_get_by_device(struct device *dev)
@@ -2891,11 +3306,11 @@ int u_dma_buf_device_getmap(struct device *dev, size_t *size, void **virt,
 	if (virt)
 		*virt = buf->vaddr;
 	if (dma_addr)
-		*dma_addr = buf->dma_addr;
+		udmabuf_get_dma_addr(buf, dma_addr);
 	udmabuf_put(buf);
 	return 0;
 }
-EXPORT_SYMBOL(u_dma_buf_device_getmap);
+EXPORT_SYMBOL_GPL(u_dma_buf_device_getmap);
 
 /**
  * u_dma_buf_device_sync() - store a sync range and sync it
@@ -2940,7 +3355,7 @@ int u_dma_buf_device_sync(struct device *dev, int cmd, int dir, u64 offset,
 	udmabuf_put(buf);
 	return err;
 }
-EXPORT_SYMBOL(u_dma_buf_device_sync);
+EXPORT_SYMBOL_GPL(u_dma_buf_device_sync);
 
 /* ------------------------------------------------------------------------
  * Parameter buffers
@@ -3148,7 +3563,7 @@ static void __exit udmabuf_exit(void)
 {
 	misc_deregister(&udmabuf_mgr_device);
 	udmabuf_remove_all();
-	udmabuf_kapi_release_all();
+	udmabuf_creators_release_all();
 	platform_driver_unregister(&udmabuf_platform_driver);
 	udmabuf_unwatch_parents(ARRAY_SIZE(udmabuf_buses));
 	class_unregister(&udmabuf_class);

@@ -102,6 +102,10 @@ make_initramfs() {
 			unpack_module "$(module_file "$moddir" "$name")" "$stage/lib/modules/harness/$name.ko"
 		done <"$stage/lib/modules/harness/order"
 	fi
+	# A longer fuzz run on request (tests/guest/96-fuzz.sh reads it).
+	if [[ -n ${U_DMA_BUF_FUZZ_SECONDS:-} ]]; then
+		echo "$U_DMA_BUF_FUZZ_SECONDS" >"$stage/t/fuzz-seconds"
+	fi
 	cat >"$stage/t/harness.conf" <<-CONF
 		ARCH='$arch'
 		KVER='$series'

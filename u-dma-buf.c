@@ -53,10 +53,14 @@
  *
  * Lifetime: see "The buffer object" below; one rule, counted uses.
  *
- * Locking: udmabuf_minors_lock guards the minor table and so every lookup,
- * creation and detach.  buf->lock guards a buffer's sync state.  User memory
- * is never touched with buf->lock held, because mmap() takes buf->lock under
- * the mmap lock and a page fault in copy_to_user() takes the mmap lock.
+ * Locking: udmabuf_minors_lock guards the minor table, every buffer's
+ * published state and the creators' list, so every lookup, publication and
+ * removal; memory is never allocated under it.  buf->lock guards a buffer's
+ * sync state and its mapping for a parent, and nests inside
+ * udmabuf_minors_lock.  User memory is never touched with buf->lock held,
+ * because mmap() takes buf->lock under the mmap lock and a page fault in
+ * copy_to_user() takes the mmap lock.  An export's lock guards its importers'
+ * attachments only.
  */
 
 #define UDMABUF_DRIVER_NAME	"u-dma-buf"

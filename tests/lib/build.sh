@@ -80,10 +80,34 @@ build_kmod() {
 	find "$out" -maxdepth 1 -name '*.ko' | grep -q . || die "the build made no .ko in $out"
 }
 
+# The functions the module exports for other modules (INTERFACE.md §10b).
+KAPI_EXPORTS=(u_dma_buf_device_create u_dma_buf_device_search u_dma_buf_device_remove
+	u_dma_buf_device_getmap u_dma_buf_device_sync)
+
+# check_exports_gpl MODULE_BUILD: one test, that MODULE_BUILD/Module.symvers lists each of
+# KAPI_EXPORTS exported by u-dma-buf with EXPORT_SYMBOL_GPL: they wrap GPL-only kernel
+# APIs (issue 10, finding 15).  Module.symvers lines: CRC, symbol, module, export type,
+# namespace, separated by tabs.
+check_exports_gpl() {
+	local symvers=$1/Module.symvers what sym got bad=()
+	what="Module.symvers: the ${#KAPI_EXPORTS[@]} u_dma_buf_device_* functions are EXPORT_SYMBOL_GPL"
+	for sym in "${KAPI_EXPORTS[@]}"; do
+		got=$(awk -F'\t' -v s="$sym" '$2 == s { print $4 " (" $3 ")" }' "$symvers" 2>/dev/null)
+		[[ $got == "EXPORT_SYMBOL_GPL ("*"u-dma-buf)" ]] || bad+=("$sym: expected EXPORT_SYMBOL_GPL (u-dma-buf) got ${got:-no line}")
+	done
+	if ((${#bad[@]})); then
+		test_fail "$what"
+		printf '%s\n' "${bad[@]}" | diag_lines
+	else
+		test_pass "$what"
+	fi
+}
+
 # build_kmods ARCH HEADERS MODULE_BUILD OUT: every test module, one test each; the .ko
-# files are collected in OUT/ko.
+# files are collected in OUT/ko.  First the test of the module's exports.
 build_kmods() {
 	local arch=$1 headers=$2 modbuild=$3 out=$4 src name warnings
+	check_exports_gpl "$modbuild"
 	rm -rf "$out"
 	mkdir -p "$out/ko"
 	while read -r src; do

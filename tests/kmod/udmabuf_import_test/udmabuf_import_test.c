@@ -16,12 +16,30 @@
  * Parameters: fd, size (expected dma-buf size), addr (expected DMA address of
  * its first byte), seed (the pattern user space wrote, tests/guest/tap.h
  * pat()), wseed (a pattern to write back through the vmap; 0: none).
+ *
+ * hold=1: another mode.  Init attaches and maps as above, checks nothing of the
+ * contents, and keeps the attachment mapped until the module is unloaded, so that
+ * user space can DMA_BUF_IOCTL_SYNC the dma-buf while an importer holds a mapping
+ * (INTERFACE.md §9: START/END sync every importer's current mapping).  It logs
+ *
+ *   udmabuf_import_test: hold: dev=<importer device> nents=<n> need_sync=<0|1>
+ *
+ * need_sync 1 when a sync of that mapping reaches the DMA API's out-of-line
+ * functions on this kernel: always before 6.11 (dma_sync_sg_for_cpu() etc. are
+ * called for every device), since then only when dma_dev_need_sync() says so (the
+ * inline wrappers skip the call for a coherent device that bounced nothing).
+ *
+ * edu=1: another mode.  Init only registers a PCI driver "udmabuf_import_edu" for the
+ * QEMU edu device (1234:11e8) that does nothing: with a driver bound, the DMA-API debug
+ * code checks at the driver's unbind that no mapping of edu is left.  This module does
+ * not depend on u-dma-buf, so u-dma-buf can be unloaded while the driver is there.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/version.h>
@@ -43,6 +61,40 @@ MODULE_PARM_DESC(seed, "seed of the pattern user space wrote");
 static uint wseed;
 module_param(wseed, uint, 0444);
 MODULE_PARM_DESC(wseed, "seed of a pattern to write back (0: none)");
+static bool hold;
+module_param(hold, bool, 0444);
+MODULE_PARM_DESC(hold, "keep the attachment mapped until the module is unloaded");
+
+static bool edu;
+module_param(edu, bool, 0444);
+MODULE_PARM_DESC(edu, "only register a plain PCI driver for the QEMU edu device");
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	return 0;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ }
+};
+
+static struct pci_driver edu_pci_driver = {
+	.name = "udmabuf_import_edu",
+	.id_table = edu_ids,
+	.probe = edu_probe,
+	.remove = edu_remove,
+};
+
+/* What hold=1 keeps. */
+static struct dma_buf *held_buf;
+static struct platform_device *held_pdev;
+static struct dma_buf_attachment *held_attach;
+static struct sg_table *held_sgt;
 
 static void report(bool pass, const char *what, const char *fmt, ...)
 {
@@ -167,6 +219,72 @@ end:
 	report(!err, "dma_buf_end_cpu_access", "expected 0 got %d", err);
 }
 
+static bool importer_needs_sync(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return dma_dev_need_sync(dev);
+#else
+	return true;
+#endif
+}
+
+static void hold_release(void)
+{
+	if (held_sgt)
+		import_unmap(held_attach, held_sgt);
+	if (held_attach)
+		dma_buf_detach(held_buf, held_attach);
+	if (held_pdev)
+		platform_device_unregister(held_pdev);
+	if (held_buf)
+		dma_buf_put(held_buf);
+	held_sgt = NULL;
+	held_attach = NULL;
+	held_pdev = NULL;
+	held_buf = NULL;
+}
+
+/* hold=1: attach and map, and keep both until the module goes. */
+static void hold_init(void)
+{
+	struct dma_buf_attachment *attach;
+	struct platform_device *pdev;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	int err;
+
+	dmabuf = dma_buf_get(fd);
+	report(!IS_ERR(dmabuf), "hold: dma_buf_get of the loading process's fd", "expected a dma-buf got %ld",
+	       PTR_ERR_OR_ZERO(dmabuf));
+	if (IS_ERR(dmabuf))
+		return;
+	held_buf = dmabuf;
+	pdev = platform_device_register_simple("udmabuf_import_test", PLATFORM_DEVID_AUTO, NULL, 0);
+	report(!IS_ERR(pdev), "hold: register a platform device", "got %ld", PTR_ERR_OR_ZERO(pdev));
+	if (IS_ERR(pdev))
+		goto fail;
+	held_pdev = pdev;
+	err = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	report(!err, "hold: the importer device takes a 64-bit DMA mask", "expected 0 got %d", err);
+	attach = dma_buf_attach(dmabuf, &pdev->dev);
+	report(!IS_ERR(attach), "hold: dma_buf_attach to the importer device", "expected an attachment got %ld",
+	       PTR_ERR_OR_ZERO(attach));
+	if (IS_ERR(attach))
+		goto fail;
+	held_attach = attach;
+	sgt = import_map(attach);
+	report(!IS_ERR_OR_NULL(sgt), "hold: dma_buf_map_attachment gives an sg table", "expected a table got %ld",
+	       PTR_ERR_OR_ZERO(sgt));
+	if (IS_ERR_OR_NULL(sgt))
+		goto fail;
+	held_sgt = sgt;
+	pr_info(PFX "hold: dev=%s nents=%u need_sync=%d\n", dev_name(&pdev->dev), sgt->nents,
+		importer_needs_sync(&pdev->dev));
+	return;
+fail:
+	hold_release();
+}
+
 static int __init udmabuf_import_test_init(void)
 {
 	struct platform_device *pdev;
@@ -175,6 +293,17 @@ static int __init udmabuf_import_test_init(void)
 	struct sg_table *sgt;
 	int err;
 
+	if (edu) {
+		err = pci_register_driver(&edu_pci_driver);
+		report(!err, "edu: register the PCI driver udmabuf_import_edu", "expected 0 got %d", err);
+		if (err)
+			edu = false;
+		goto done;
+	}
+	if (hold) {
+		hold_init();
+		goto done;
+	}
 	dmabuf = dma_buf_get(fd);
 	report(!IS_ERR(dmabuf), "dma_buf_get of the loading process's fd", "expected a dma-buf got %ld",
 	       PTR_ERR_OR_ZERO(dmabuf));
@@ -214,6 +343,9 @@ done:
 
 static void __exit udmabuf_import_test_exit(void)
 {
+	if (edu)
+		pci_unregister_driver(&edu_pci_driver);
+	hold_release();
 }
 
 module_init(udmabuf_import_test_init);

@@ -26,6 +26,18 @@
  *                   "kapi-edu" bound to the device, its remove removes it again and
  *                   logs "udmabuf_kapi_test: driver remove: <errno>"
  *   edu_mode=N      the mmap mode of kapi-edu (1 = off: coherent memory)
+ *   keep_pci=1      the keep= buffer is created bound to the pci= parent
+ *   keep_size=N     the size of the keep= buffer (default 64 KiB)
+ *   touch=1         the kept buffer is filled with a pattern through getmap's address at
+ *                   create, and probe=1 reads it back through that address
+ *   probe=1         (written at run time) uses the creator's pointer to the kept buffer:
+ *                   logs "udmabuf_kapi_test: probe: getmap=<errno> sync=<errno>
+ *                   data=<ok|bad at N|unchecked>"
+ *   checks=0        at load, skip the checks above (those of every function): only
+ *                   what the other parameters ask for runs
+ *   noname=1        at load: u_dma_buf_device_create(NULL, -1, 1 MiB, 0, pci= parent),
+ *                   named udmabuf<minor> (INTERFACE.md §10b), then removed; check lines
+ *                   prefixed "noname: "
  *
  * A pointer is used after the remove that returned 0 for it never (the API does not
  * allow it); a pointer whose buffer user space deleted stays the creator's until its
@@ -63,8 +75,30 @@ static int edu_mode;
 module_param(edu_mode, int, 0444);
 MODULE_PARM_DESC(edu_mode, "mmap mode of kapi-edu (0: the default, 1..4)");
 
-/* The buffer made for keep=, until it is removed. */
+static bool keep_pci;
+module_param(keep_pci, bool, 0444);
+MODULE_PARM_DESC(keep_pci, "create the keep= buffer bound to the pci= parent");
+
+static ulong keep_size = SIZE;
+module_param(keep_size, ulong, 0444);
+MODULE_PARM_DESC(keep_size, "size of the keep= buffer in bytes");
+
+static bool touch;
+module_param(touch, bool, 0444);
+MODULE_PARM_DESC(touch, "fill the kept buffer with a pattern; probe=1 reads it back");
+
+static bool checks = true;
+module_param(checks, bool, 0444);
+MODULE_PARM_DESC(checks, "run the checks of every function at load (default 1)");
+
+static bool noname;
+module_param(noname, bool, 0444);
+MODULE_PARM_DESC(noname, "check create(NULL, -1, 1 MiB, 0, pci= parent)");
+
+/* The buffer made for keep=, until it is removed; its memory as getmap gave it. */
 static struct device *keep_dev;
+static u8 *keep_virt;
+static size_t keep_len;
 
 static int failures;
 /* Prefix of the check names ("" or "<buffer>: "), so that repeated checks differ. */
@@ -107,8 +141,10 @@ static int remove_param_set(const char *val, const struct kernel_param *kp)
 	strim(name);
 	if (keep_dev && !strcmp(name, keep)) {
 		err = u_dma_buf_device_remove(keep_dev);
-		if (err != -EBUSY)
+		if (err != -EBUSY) {
 			keep_dev = NULL;
+			keep_virt = NULL;
+		}
 	} else {
 		dev = u_dma_buf_device_search(name, -1);
 		err = IS_ERR(dev) ? PTR_ERR(dev) : u_dma_buf_device_remove(dev);
@@ -122,6 +158,45 @@ static const struct kernel_param_ops remove_param_ops = {
 };
 module_param_cb(remove, &remove_param_ops, NULL, 0200);
 MODULE_PARM_DESC(remove, "write a buffer name: search it and remove it");
+
+/*
+ * probe=1: what the creator of the kept buffer can still do through its pointer, and
+ * whether the memory getmap gave it at create still holds what it wrote there: the
+ * memory must stay the creator's until its remove (INTERFACE.md §13.16).
+ */
+static int probe_param_set(const char *val, const struct kernel_param *kp)
+{
+	size_t i, bad = keep_len;
+	char data[32] = "unchecked";
+	int gerr, serr;
+
+	if (!keep_dev) {
+		pr_info(PFX "probe: no kept buffer\n");
+		return -ENODEV;
+	}
+	gerr = u_dma_buf_device_getmap(keep_dev, NULL, NULL, NULL);
+	serr = u_dma_buf_device_sync(keep_dev, U_DMA_BUF_SYNC_FOR_CPU, 0, 0, 0);
+	if (keep_virt) {
+		for (i = 0; i < keep_len; i++) {
+			if (keep_virt[i] != pattern(i)) {
+				bad = i;
+				break;
+			}
+		}
+		if (bad == keep_len)
+			strscpy(data, "ok", sizeof(data));
+		else
+			snprintf(data, sizeof(data), "bad at %zu", bad);
+	}
+	pr_info(PFX "probe: getmap=%d sync=%d data=%s\n", gerr, serr, data);
+	return 0;
+}
+
+static const struct kernel_param_ops probe_param_ops = {
+	.set = probe_param_set,
+};
+module_param_cb(probe, &probe_param_ops, NULL, 0200);
+MODULE_PARM_DESC(probe, "write 1: use the creator's pointer to the kept buffer");
 
 /* Memory through getmap's virtual address, and both syncs. */
 static void check_memory(struct device *dev, const char *label)
@@ -228,6 +303,94 @@ static void check_parent(void)
 	put_device(parent);
 }
 
+/* The pci= parent with a reference held, or NULL (a failed check is reported). */
+static struct device *pci_parent(void)
+{
+	struct device *parent;
+
+	if (!pci || !*pci)
+		return NULL;
+	parent = bus_find_device_by_name(&pci_bus_type, NULL, pci);
+	if (!parent)
+		report(false, "the pci= parent exists", "expected PCI device %s got none", pci);
+	return parent;
+}
+
+/*
+ * noname=1: no name and any minor, bound to a parent: the kernel-doc promises
+ * "udmabuf<id> (or an automatic name)" for a NULL name (issue 10, finding 12).
+ */
+static void check_noname(void)
+{
+	struct device *parent, *dev;
+	char want[32];
+	size_t size = 0;
+	int err;
+
+	prefix = "noname: ";
+	parent = pci_parent();
+	if (!parent) {
+		pr_info(PFX "ok - %screate(NULL, -1, 1 MiB, 0, parent) # SKIP no pci= parent\n", prefix);
+		prefix = "";
+		return;
+	}
+	dev = u_dma_buf_device_create(NULL, -1, 1024 * 1024, 0, parent);
+	report(!IS_ERR(dev), "u_dma_buf_device_create(NULL, -1, 1 MiB, 0, PCI parent) gives a buffer",
+	       "expected a device got %ld", err_of(dev));
+	if (!IS_ERR(dev)) {
+		snprintf(want, sizeof(want), "udmabuf%d", MINOR(dev->devt));
+		report(!strcmp(dev_name(dev), want), "the buffer is named udmabuf<its minor>",
+		       "expected %s got %s", want, dev_name(dev));
+		pr_info(PFX "# noname: the buffer is %s\n", dev_name(dev));
+		report(dev->parent == parent, "its parent device is the PCI device", "expected %s got %s",
+		       dev_name(parent), dev->parent ? dev_name(dev->parent) : "none");
+		err = u_dma_buf_device_getmap(dev, &size, NULL, NULL);
+		report(!err && size == 1024 * 1024, "getmap: 1 MiB", "expected 0 and %u got %d and %zu",
+		       1024 * 1024, err, size);
+		err = u_dma_buf_device_remove(dev);
+		report(err == 0, "remove it", "expected 0 got %d", err);
+	}
+	put_device(parent);
+	prefix = "";
+}
+
+/* keep=: the buffer left for user space (bound to pci= with keep_pci=1). */
+static void create_keep(void)
+{
+	struct device *parent = NULL, *c;
+	size_t i, size = 0;
+	void *virt = NULL;
+	int err;
+
+	if (keep_pci) {
+		parent = pci_parent();
+		if (!parent)
+			return;
+	}
+	c = u_dma_buf_device_create(keep, -1, keep_size, 0, parent);
+	report(!IS_ERR(c), "create the buffer kept for user space", "expected a device got %ld",
+	       err_of(c));
+	if (parent)
+		put_device(parent);
+	if (IS_ERR(c))
+		return;
+	keep_dev = c;
+	if (!touch)
+		return;
+	err = u_dma_buf_device_getmap(c, &size, &virt, NULL);
+	report(!err && virt && size == keep_size, "getmap of the kept buffer",
+	       "expected 0, an address, %lu got %d, %s, %zu", keep_size, err,
+	       virt ? "an address" : "NULL", size);
+	if (err || !virt)
+		return;
+	keep_virt = virt;
+	keep_len = size;
+	for (i = 0; i < size; i++)
+		keep_virt[i] = pattern(i);
+	err = u_dma_buf_device_sync(c, U_DMA_BUF_SYNC_FOR_DEVICE, 0, 0, 0);
+	report(!err, "sync of the kept buffer for the device after the pattern", "expected 0 got %d", err);
+}
+
 /* The buffer a driver of the edu device creates for its device. */
 static struct device *edu_buf;
 
@@ -302,6 +465,7 @@ static int recheck_param_set(const char *val, const struct kernel_param *kp)
 	report(err == -ENODEV, "remove through the pointer to the deleted buffer -> -ENODEV",
 	       "expected %d got %d", -ENODEV, err);
 	keep_dev = NULL;
+	keep_virt = NULL;
 	if (!IS_ERR(new)) {
 		found = u_dma_buf_device_search(keep, -1);
 		report(found == new, "the new buffer of that name is left alone by that remove",
@@ -328,6 +492,8 @@ static int __init kapi_test_init(void)
 	void *virt = NULL;
 	int err, minor;
 
+	if (!checks)
+		goto extra;
 	/* create without a parent */
 	a = u_dma_buf_device_create("kapi0", -1, SIZE, 0, NULL);
 	report(!IS_ERR(a), "create kapi0 (any minor, no parent)", "expected a device got %ld",
@@ -419,13 +585,11 @@ static int __init kapi_test_init(void)
 	}
 parent:
 	check_parent();
-	if (keep && *keep) {
-		c = u_dma_buf_device_create(keep, -1, SIZE, 0, NULL);
-		report(!IS_ERR(c), "create the buffer kept for user space", "expected a device got %ld",
-		       err_of(c));
-		if (!IS_ERR(c))
-			keep_dev = c;
-	}
+extra:
+	if (noname)
+		check_noname();
+	if (keep && *keep)
+		create_keep();
 	if (edu_driver) {
 		err = pci_register_driver(&edu_pci_driver);
 		report(err == 0, "register the edu PCI driver", "expected 0 got %d", err);
@@ -440,8 +604,10 @@ static void __exit kapi_test_exit(void)
 {
 	if (edu_driver)
 		pci_unregister_driver(&edu_pci_driver);
-	if (keep_dev)
+	if (keep_dev) {
+		keep_virt = NULL;
 		pr_info(PFX "exit remove: %d\n", u_dma_buf_device_remove(keep_dev));
+	}
 }
 
 module_init(kapi_test_init);

@@ -1366,13 +1366,17 @@ struct udmabuf_export {
  * struct udmabuf_attachment - an importer's attachment
  * @node: on udmabuf_export.attachments
  * @dev: the importer's device
- * @sgt: its current mapping, or NULL
+ * @sync: a copy of its current mapping, for the CPU-access syncs (the
+ *	dma-buf core may scramble the page links of the table it hands the
+ *	importer, CONFIG_DMABUF_DEBUG); @sync.sgl is NULL when not mapped
+ * @mapped: the table handed to the importer, which @sync copies
  * @dir: the direction it was mapped with
  */
 struct udmabuf_attachment {
 	struct list_head node;
 	struct device *dev;
-	struct sg_table *sgt;
+	struct sg_table sync;
+	struct sg_table *mapped;
 	enum dma_data_direction dir;
 };
 
@@ -1407,6 +1411,26 @@ static void udmabuf_export_detach(struct dma_buf *dmabuf,
 	list_del(&a->node);
 	mutex_unlock(&export->lock);
 	kfree(a);
+}
+
+/* @dst becomes a copy of the mapped table @src, DMA addresses included. */
+static int udmabuf_sgt_copy(struct sg_table *dst, struct sg_table *src)
+{
+	struct scatterlist *d, *s;
+	unsigned int i;
+	int err = sg_alloc_table(dst, src->orig_nents, GFP_KERNEL);
+
+	if (err)
+		return err;
+	d = dst->sgl;
+	for_each_sgtable_sg(src, s, i) {
+		sg_set_page(d, sg_page(s), s->length, s->offset);
+		sg_dma_address(d) = sg_dma_address(s);
+		sg_dma_len(d) = sg_dma_len(s);
+		d = sg_next(d);
+	}
+	dst->nents = src->nents;
+	return 0;
 }
 
 /*
@@ -1444,11 +1468,21 @@ static struct sg_table *udmabuf_export_map(struct dma_buf_attachment *attach,
 	if (err)
 		goto err_table;
 	mutex_lock(&export->lock);
-	a->sgt = sgt;
-	a->dir = dir;
+	err = a->mapped ? -EBUSY : udmabuf_sgt_copy(&a->sync, sgt);
+	if (!err) {
+		a->mapped = sgt;
+		a->dir = dir;
+	}
 	mutex_unlock(&export->lock);
+	if (err == -EBUSY)
+		udmabuf_user_err(export->view.buf, "export: %s maps its attachment a second time without unmapping it\n",
+				 dev_name(attach->dev));
+	if (err)
+		goto err_unmap;
 	return sgt;
 
+err_unmap:
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
 err_table:
 	sg_free_table(sgt);
 err_free:
@@ -1464,8 +1498,10 @@ static void udmabuf_export_unmap(struct dma_buf_attachment *attach,
 	struct udmabuf_attachment *a = attach->priv;
 
 	mutex_lock(&export->lock);
-	if (a->sgt == sgt)
-		a->sgt = NULL;
+	if (a->mapped == sgt) {
+		a->mapped = NULL;
+		sg_free_table(&a->sync);
+	}
 	mutex_unlock(&export->lock);
 	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
 	sg_free_table(sgt);
@@ -1487,8 +1523,8 @@ static int udmabuf_export_begin_cpu(struct dma_buf *dmabuf,
 
 	mutex_lock(&export->lock);
 	list_for_each_entry(a, &export->attachments, node)
-		if (a->sgt)
-			dma_sync_sgtable_for_cpu(a->dev, a->sgt, a->dir);
+		if (a->mapped)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sync, a->dir);
 	mutex_unlock(&export->lock);
 	udmabuf_sync_for_cpu(export->view.buf, udmabuf_export_offset(export),
 			     export->size, dir);
@@ -1506,8 +1542,8 @@ static int udmabuf_export_end_cpu(struct dma_buf *dmabuf,
 				dir);
 	mutex_lock(&export->lock);
 	list_for_each_entry(a, &export->attachments, node)
-		if (a->sgt)
-			dma_sync_sgtable_for_device(a->dev, a->sgt, a->dir);
+		if (a->mapped)
+			dma_sync_sgtable_for_device(a->dev, &a->sync, a->dir);
 	mutex_unlock(&export->lock);
 	return 0;
 }

@@ -243,7 +243,7 @@ D=udmabuf0
 # debug_vma is optional (§7).
 
 if [ -e "$CLASS/$D/debug_vma" ]; then
-	check "debug_vma has mode 0664" 664 "$(stat -c %a "$CLASS/$D/debug_vma")"
+	check "debug_vma has mode 0644 (root only: it fills the kernel log)" 644 "$(stat -c %a "$CLASS/$D/debug_vma")"
 	check_fmt "debug_vma reads a decimal" $D debug_vma '[0-3]'
 	for v in 0 3; do check_write "debug_vma accepts $v" $D debug_vma $v OK; done
 	wr $D debug_vma 0 >/dev/null

@@ -53,24 +53,35 @@ check "in-kernel remove of a buffer the manager made -> 0" "0 no" "$(kremove kmg
 r=$("$BIN/modctl" unload $KNAME)
 check "rmmod $KNAME" OK "$r"
 
-# A kept buffer that user space deletes through the manager before the module goes.
+# unbind_pdev NAME: unbind the platform device of buffer NAME from u-dma-buf (a removal
+# that cannot be refused); prints OK or what failed.
+unbind_pdev() {
+	_pd=$(basename "$(readlink "$CLASS/$1/device")")
+	if echo "$_pd" >/sys/bus/platform/drivers/u-dma-buf/unbind; then echo OK; else echo "unbind $_pd failed"; fi
+}
+
+# A kept buffer is in use by the module that made it (INTERFACE 13.16): the manager cannot
+# delete it; an unbind takes its name while the memory waits for the creator's remove.
 kmark
 r=$("$BIN/modctl" load "$KO" keep=kapi-keep2)
 check "insmod $KNAME keep=kapi-keep2 (no PCI parent)" OK "$r"
-check "manager delete of the buffer made in the kernel" "OK no" "$(mc 'w:delete kapi-keep2\n' e:/dev/kapi-keep2)"
+check "manager delete of the buffer made in the kernel -> EBUSY, it stays" "EBUSY yes" \
+	"$(mc 'w:delete kapi-keep2\n' e:/dev/kapi-keep2)"
+check "unbind of its platform device takes the node" "OK no" "$(unbind_pdev kapi-keep2) $(mc e:/dev/kapi-keep2)"
 kmark
 echo 1 >"$PARAMS/recheck"
 lines=$(kapi_lines)
 printf '%s\n' "$lines" | grep -E '^(ok|not ok) - '
 check "the module's checks of its pointer to the deleted buffer ran" "recheck done" \
 	"$(printf '%s\n' "$lines" | grep '^recheck done')"
-check "rmmod $KNAME after its buffer was deleted from user space" OK "$("$BIN/modctl" unload $KNAME)"
+check "rmmod $KNAME after its buffer was unbound" OK "$("$BIN/modctl" unload $KNAME)"
 
-# A kept buffer deleted from user space, then the module unloads: its exit gives the
-# pointer back (-ENODEV).
+# A kept buffer unbound, then the module unloads: its exit gives the pointer back (-ENODEV)
+# and with it the memory.
 kmark
 check "insmod $KNAME keep=kapi-keep3" OK "$("$BIN/modctl" load "$KO" keep=kapi-keep3)"
-check "manager delete of kapi-keep3" "OK no" "$(mc 'w:delete kapi-keep3\n' e:/dev/kapi-keep3)"
+check "manager delete of kapi-keep3 -> EBUSY; unbind takes it" "EBUSY OK no" \
+	"$(mc 'w:delete kapi-keep3\n') $(unbind_pdev kapi-keep3) $(mc e:/dev/kapi-keep3)"
 check "rmmod $KNAME: its exit removes kapi-keep3 through its pointer -> -ENODEV (-19)" "OK -19" \
 	"$("$BIN/modctl" unload $KNAME) $(kapi_lines | sed -n 's/^exit remove: //p')"
 

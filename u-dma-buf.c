@@ -2126,7 +2126,8 @@ static int udmabuf_setup_dma(struct udmabuf *buf,
 	dev->coherent_dma_mask = DMA_BIT_MASK(32);
 	dev->dma_mask = &dev->coherent_dma_mask;
 	if (parent) {
-		buf->dma_dev = get_device(parent);
+		/* Read by a parent's notifier, which may run meanwhile. */
+		WRITE_ONCE(buf->dma_dev, get_device(parent));
 		dev->coherent_dma_mask = dma_get_mask(parent);
 		if (parent->coherent_dma_mask)
 			dev->coherent_dma_mask = min(dev->coherent_dma_mask,
@@ -2257,9 +2258,10 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	if (req->name)
 		err = dev_set_name(&buf->dev, "%s", req->name);
 	if (!err)
-		err = udmabuf_setup_dma(buf, req);
+		err = udmabuf_reserve(buf, req);
 	if (err)
 		goto err_put;
+	err = udmabuf_setup_dma(buf, req);
 	/*
 	 * "auto" means "off" on a DMA-coherent device; there both allocators
 	 * give the same cacheable memory, and the pages can also be mapped as
@@ -2268,11 +2270,8 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	 */
 	buf->coherent_alloc = buf->rmem_coherent ||
 			      req->mmap_mode == UDMABUF_MMAP_OFF;
-
-	err = udmabuf_reserve(buf, req);
-	if (err)
-		goto err_put;
-	err = udmabuf_alloc_memory(buf);
+	if (!err)
+		err = udmabuf_alloc_memory(buf);
 	mutex_lock(&udmabuf_minors_lock);
 	if (!err)
 		err = udmabuf_publish(buf, req);
@@ -2813,7 +2812,7 @@ static void udmabuf_parent_gone(struct device *parent)
 
 	mutex_lock(&udmabuf_minors_lock);
 	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if (buf->dma_dev == parent && parent != &buf->dev)
+		if (READ_ONCE(buf->dma_dev) == parent && parent != &buf->dev)
 			udmabuf_unmap_for_parent(buf, true);
 	mutex_unlock(&udmabuf_minors_lock);
 }

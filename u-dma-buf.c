@@ -2082,10 +2082,11 @@ static int udmabuf_check_request(const struct udmabuf_request *req)
 
 /*
  * memory-region: a "reusable" shared-dma-pool becomes the buffer's CMA area,
- * which dma_alloc_pages() uses.  Any other shared-dma-pool becomes the
- * device's coherent pool, which only dma_alloc_coherent() looks at: the
- * buffer is allocated from it as coherent memory and never cache-synced; a
- * "no-map" one has no linear mapping, so its memory has no pages.
+ * which dma_alloc_pages() uses.  A "no-map" one becomes the device's
+ * coherent pool, which only dma_alloc_coherent() looks at: the buffer is
+ * allocated from it as coherent memory and never cache-synced, and its
+ * memory has no pages.  Any other would be silently ignored by
+ * dma_alloc_pages(), so the buffer never lies outside its region.
  */
 static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
 					  struct device_node *np)
@@ -2097,6 +2098,16 @@ static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
 		return 0;
 	buf->rmem_coherent = !of_property_read_bool(region, "reusable");
 	buf->rmem_no_map = of_property_read_bool(region, "no-map");
+	/*
+	 * The kernel makes a coherent pool of such a region with memremap(),
+	 * which refuses (with a WARNING) memory in the linear map.
+	 */
+	if (buf->rmem_coherent && !buf->rmem_no_map) {
+		dev_err(&buf->dev, "cannot use memory-region %pOF: a shared-dma-pool that is neither reusable nor no-map cannot be a coherent pool of memory in the kernel's linear map; mark it reusable (CMA) or no-map\n",
+			region);
+		of_node_put(region);
+		return -EINVAL;
+	}
 	err = of_reserved_mem_device_init_by_idx(&buf->dev, np, 0);
 	if (err) {
 		dev_err(&buf->dev, "cannot use memory-region %pOF: %d; it must be a shared-dma-pool (reusable for CMA, or a coherent pool), aligned and large enough\n",

@@ -14,6 +14,7 @@
 #include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
+#include <linux/scatterlist.h>
 #include <linux/version.h>
 
 /* 6.3 made vma->vm_flags read-only; vm_flags_set() is the accessor. */
@@ -59,6 +60,18 @@ static inline int udmabuf_compat_platform_remove(struct platform_device *pdev)
  * objects themselves by 6.12): follow whatever this kernel's own bus is.
  */
 #define udmabuf_bus_type	typeof(platform_bus_type)
+
+/*
+ * 6.2 gave scatterlist entries DMA flags (a bus address; later also "bounced
+ * through swiotlb"), which the syncs of a copied table need.
+ */
+static inline void udmabuf_sg_copy_dma_flags(struct scatterlist *d,
+					     struct scatterlist *s)
+{
+#ifdef CONFIG_NEED_SG_DMA_FLAGS
+	d->dma_flags = s->dma_flags;
+#endif
+}
 
 /* dma-buf symbols live in a namespace; 6.13 names it with a string. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)

@@ -60,7 +60,7 @@
  * udmabuf_minors_lock.  User memory is never touched with buf->lock held,
  * because mmap() takes buf->lock under the mmap lock and a page fault in
  * copy_to_user() takes the mmap lock.  An export's lock guards its importers'
- * attachments only.
+ * mappings only.
  */
 
 #define UDMABUF_DRIVER_NAME	"u-dma-buf"
@@ -222,7 +222,8 @@ MODULE_PARM_DESC(udmabuf7, "size of buffer udmabuf7 (bytes, K/M/G suffix), 0 = n
  * under udmabuf_minors_lock it marks the buffer unpublished, removes the
  * device node and sysfs directory, undoes the parent's DMA mapping and gives
  * back the minor and the name; then it drops the registration's use.  Nothing
- * can find an unpublished buffer or take a new use of it.  The struct itself
+ * can find or open an unpublished buffer; only the files already open on it
+ * can still map or export it.  The struct itself
  * (and its embedded class device) lives on its device refcount, which the
  * uses hold; a pointer that outlives the buffer is only ever compared.
  */
@@ -261,9 +262,8 @@ struct udmabuf_view {
  *	mapped while @parent_mapped
  * @rmem: the device-tree memory-region assigned to @dev, or NULL (a
  *	reference is held)
- * @rmem_coherent: that region is a coherent pool (shared-dma-pool, not
- *	reusable): only dma_alloc_coherent() allocates from it
- * @rmem_no_map: that region is not in the linear map: its memory has no
+ * @rmem_no_map: that region is a no-map pool: the device's coherent pool,
+ *	which only dma_alloc_coherent() allocates from, of memory without
  *	struct pages
  * @size: size user space asked for
  * @alloc_size: @size rounded up to whole pages
@@ -297,7 +297,6 @@ struct udmabuf {
 	struct platform_device *pdev;
 	struct device *dma_dev;
 	struct device_node *rmem;
-	bool rmem_coherent;
 	bool rmem_no_map;
 	u64 size;
 	size_t alloc_size;
@@ -425,7 +424,7 @@ static void udmabuf_log_alloc_failure(struct udmabuf *buf)
  * The memory always belongs to the buffer's own device, which lives as long
  * as the memory.  Two allocators, chosen by the mmap strategy:
  *
- * "off" (and a coherent memory-region pool) uses dma_alloc_coherent(): the DMA API
+ * "off" (and a no-map memory-region pool) uses dma_alloc_coherent(): the DMA API
  * guarantees that CPU and device see each other's writes without any cache
  * maintenance, and the only user mapping the API allows for it is
  * dma_mmap_coherent().  The kernel address may be an uncached alias.
@@ -598,7 +597,7 @@ static void udmabuf_free_memory(struct udmabuf *buf)
 		return;
 	while (udmabuf_pages_pinned(buf) && --tries)
 		msleep(20);
-	if (!tries) {
+	if (!tries && udmabuf_pages_pinned(buf)) {
 		dev_warn(&buf->dev, "%zu bytes of memory are kept: pages still in use by someone else (a pipe, O_DIRECT or io_uring), they cannot be given back\n",
 			 buf->alloc_size);
 	} else if (buf->coherent_alloc) {
@@ -822,8 +821,9 @@ static int udmabuf_insert_pages(struct vm_area_struct *vma, unsigned long pfn)
 		for (i = 0; i < count; i++)
 			pages[i] = pfn_to_page(pfn + i);
 		err = vm_insert_pages(vma, addr, pages, &not_inserted);
+		/* -EFAULT: no page table could be allocated. */
 		if (err)
-			return err;
+			return err == -EFAULT ? -ENOMEM : err;
 		pfn += count;
 		addr += count << PAGE_SHIFT;
 		left -= count;
@@ -1351,66 +1351,37 @@ static struct class udmabuf_class = {
  *	page of the range in it
  * @size: size of the range in bytes, whole pages
  * @uncached: exported with O_SYNC: CPU mappings are uncached
- * @lock: guards @attachments and their mappings
- * @attachments: the importers' attachments (struct udmabuf_attachment)
+ * @lock: guards @mappings
+ * @mappings: the importers' current mappings (struct udmabuf_mapping)
  */
 struct udmabuf_export {
 	struct udmabuf_view view;
 	size_t size;
 	bool uncached;
-	struct mutex lock;		/* guards attachments */
-	struct list_head attachments;
+	struct mutex lock;		/* guards mappings */
+	struct list_head mappings;
 };
 
 /**
- * struct udmabuf_attachment - an importer's attachment
- * @node: on udmabuf_export.attachments
+ * struct udmabuf_mapping - an importer's mapping of an export
+ * @node: on udmabuf_export.mappings
  * @dev: the importer's device
- * @sync: a copy of its current mapping, for the CPU-access syncs (the
- *	dma-buf core may scramble the page links of the table it hands the
- *	importer, CONFIG_DMABUF_DEBUG); @sync.sgl is NULL when not mapped
- * @mapped: the table handed to the importer, which @sync copies
+ * @sgt: the table handed to the importer
+ * @sync: a copy of @sgt for the CPU-access syncs: the dma-buf core may
+ *	scramble the page links of the table it hands out (DMABUF_DEBUG)
  * @dir: the direction it was mapped with
  */
-struct udmabuf_attachment {
+struct udmabuf_mapping {
 	struct list_head node;
 	struct device *dev;
+	struct sg_table *sgt;
 	struct sg_table sync;
-	struct sg_table *mapped;
 	enum dma_data_direction dir;
 };
 
 static u64 udmabuf_export_offset(struct udmabuf_export *export)
 {
 	return (u64)export->view.first << PAGE_SHIFT;
-}
-
-static int udmabuf_export_attach(struct dma_buf *dmabuf,
-				 struct dma_buf_attachment *attach)
-{
-	struct udmabuf_export *export = dmabuf->priv;
-	struct udmabuf_attachment *a = kzalloc(sizeof(*a), GFP_KERNEL);
-
-	if (!a)
-		return -ENOMEM;
-	a->dev = attach->dev;
-	attach->priv = a;
-	mutex_lock(&export->lock);
-	list_add(&a->node, &export->attachments);
-	mutex_unlock(&export->lock);
-	return 0;
-}
-
-static void udmabuf_export_detach(struct dma_buf *dmabuf,
-				  struct dma_buf_attachment *attach)
-{
-	struct udmabuf_export *export = dmabuf->priv;
-	struct udmabuf_attachment *a = attach->priv;
-
-	mutex_lock(&export->lock);
-	list_del(&a->node);
-	mutex_unlock(&export->lock);
-	kfree(a);
 }
 
 /* @dst becomes a copy of the mapped table @src, DMA addresses included. */
@@ -1427,6 +1398,7 @@ static int udmabuf_sgt_copy(struct sg_table *dst, struct sg_table *src)
 		sg_set_page(d, sg_page(s), s->length, s->offset);
 		sg_dma_address(d) = sg_dma_address(s);
 		sg_dma_len(d) = sg_dma_len(s);
+		udmabuf_sg_copy_dma_flags(d, s);
 		d = sg_next(d);
 	}
 	dst->nents = src->nents;
@@ -1434,59 +1406,102 @@ static int udmabuf_sgt_copy(struct sg_table *dst, struct sg_table *src)
 }
 
 /*
- * Scatterlist entries as long as the importer's device takes (its maximum
- * segment size, whole pages) and at most 1 GiB (an entry's length is 32-bit).
+ * Length of the scatterlist entry that starts at @pfn: as long as the
+ * importer's device takes (its maximum segment size, whole pages, at most
+ * 1 GiB: an entry's length is 32-bit), and not across its segment boundary.
+ */
+static size_t udmabuf_export_seg(struct device *dev, unsigned long pfn,
+				 size_t left)
+{
+	unsigned long boundary = dma_get_seg_boundary(dev);
+	size_t seg = min_t(size_t, dma_get_max_seg_size(dev), SZ_1G);
+
+	seg = max_t(size_t, ALIGN_DOWN(seg, PAGE_SIZE), PAGE_SIZE);
+	if (boundary != ULONG_MAX) {
+		unsigned long room = boundary - (PFN_PHYS(pfn) & boundary) + 1;
+
+		seg = min_t(size_t, seg, max_t(unsigned long, room, PAGE_SIZE));
+	}
+	return min(left, seg);
+}
+
+static struct sg_table *udmabuf_export_table(struct udmabuf_export *export,
+					     struct device *dev)
+{
+	unsigned long first = page_to_pfn(export->view.buf->page) +
+			      export->view.first;
+	unsigned long pfn = first;
+	size_t left = export->size, len;
+	unsigned int count = 0;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+
+	for (; left; left -= len, pfn += len >> PAGE_SHIFT, count++)
+		len = udmabuf_export_seg(dev, pfn, left);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	if (sg_alloc_table(sgt, count, GFP_KERNEL)) {
+		kfree(sgt);
+		return ERR_PTR(-ENOMEM);
+	}
+	pfn = first;
+	left = export->size;
+	for_each_sgtable_sg(sgt, sg, count) {
+		len = udmabuf_export_seg(dev, pfn, left);
+		sg_set_page(sg, pfn_to_page(pfn), len, 0);
+		pfn += len >> PAGE_SHIFT;
+		left -= len;
+	}
+	return sgt;
+}
+
+static void udmabuf_export_free_table(struct sg_table *sgt)
+{
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+/*
+ * The mapping skips the CPU sync and syncs explicitly instead: the same
+ * cache maintenance, and DMA-API debugging then accepts a mapping that
+ * overlaps the buffer's own allocation (which 6.1 tracks as a mapping).
  */
 static struct sg_table *udmabuf_export_map(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
 {
 	struct udmabuf_export *export = attach->dmabuf->priv;
-	struct udmabuf_attachment *a = attach->priv;
-	unsigned long pfn = page_to_pfn(export->view.buf->page) +
-			    export->view.first;
-	size_t seg = min_t(size_t, dma_get_max_seg_size(attach->dev), SZ_1G);
-	size_t left = export->size;
-	struct scatterlist *sg;
+	struct udmabuf_mapping *m = kzalloc(sizeof(*m), GFP_KERNEL);
 	struct sg_table *sgt;
 	int err;
 
-	seg = max_t(size_t, ALIGN_DOWN(seg, PAGE_SIZE), PAGE_SIZE);
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
+	if (!m)
 		return ERR_PTR(-ENOMEM);
-	err = sg_alloc_table(sgt, DIV_ROUND_UP(left, seg), GFP_KERNEL);
-	if (err)
-		goto err_free;
-	for (sg = sgt->sgl; sg; sg = sg_next(sg)) {
-		size_t len = min(left, seg);
-
-		sg_set_page(sg, pfn_to_page(pfn), len, 0);
-		pfn += len >> PAGE_SHIFT;
-		left -= len;
+	sgt = udmabuf_export_table(export, attach->dev);
+	if (IS_ERR(sgt)) {
+		kfree(m);
+		return sgt;
 	}
-	err = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	err = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (err)
 		goto err_table;
-	mutex_lock(&export->lock);
-	err = a->mapped ? -EBUSY : udmabuf_sgt_copy(&a->sync, sgt);
-	if (!err) {
-		a->mapped = sgt;
-		a->dir = dir;
-	}
-	mutex_unlock(&export->lock);
-	if (err == -EBUSY)
-		udmabuf_user_err(export->view.buf, "export: %s maps its attachment a second time without unmapping it\n",
-				 dev_name(attach->dev));
+	err = udmabuf_sgt_copy(&m->sync, sgt);
 	if (err)
 		goto err_unmap;
+	dma_sync_sgtable_for_device(attach->dev, &m->sync, dir);
+	m->dev = attach->dev;
+	m->sgt = sgt;
+	m->dir = dir;
+	mutex_lock(&export->lock);
+	list_add(&m->node, &export->mappings);
+	mutex_unlock(&export->lock);
 	return sgt;
 
 err_unmap:
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 err_table:
-	sg_free_table(sgt);
-err_free:
-	kfree(sgt);
+	udmabuf_export_free_table(sgt);
+	kfree(m);
 	return ERR_PTR(err);
 }
 
@@ -1495,17 +1510,19 @@ static void udmabuf_export_unmap(struct dma_buf_attachment *attach,
 				 enum dma_data_direction dir)
 {
 	struct udmabuf_export *export = attach->dmabuf->priv;
-	struct udmabuf_attachment *a = attach->priv;
+	struct udmabuf_mapping *m;
 
 	mutex_lock(&export->lock);
-	if (a->mapped == sgt) {
-		a->mapped = NULL;
-		sg_free_table(&a->sync);
-	}
+	list_for_each_entry(m, &export->mappings, node)
+		if (m->sgt == sgt)
+			break;
+	list_del(&m->node);
 	mutex_unlock(&export->lock);
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
-	sg_free_table(sgt);
-	kfree(sgt);
+	dma_sync_sgtable_for_cpu(attach->dev, &m->sync, dir);
+	sg_free_table(&m->sync);
+	kfree(m);
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	udmabuf_export_free_table(sgt);
 }
 
 /*
@@ -1519,12 +1536,11 @@ static int udmabuf_export_begin_cpu(struct dma_buf *dmabuf,
 				    enum dma_data_direction dir)
 {
 	struct udmabuf_export *export = dmabuf->priv;
-	struct udmabuf_attachment *a;
+	struct udmabuf_mapping *m;
 
 	mutex_lock(&export->lock);
-	list_for_each_entry(a, &export->attachments, node)
-		if (a->mapped)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sync, a->dir);
+	list_for_each_entry(m, &export->mappings, node)
+		dma_sync_sgtable_for_cpu(m->dev, &m->sync, m->dir);
 	mutex_unlock(&export->lock);
 	udmabuf_sync_for_cpu(export->view.buf, udmabuf_export_offset(export),
 			     export->size, dir);
@@ -1535,15 +1551,14 @@ static int udmabuf_export_end_cpu(struct dma_buf *dmabuf,
 				  enum dma_data_direction dir)
 {
 	struct udmabuf_export *export = dmabuf->priv;
-	struct udmabuf_attachment *a;
+	struct udmabuf_mapping *m;
 
 	udmabuf_sync_for_device(export->view.buf,
 				udmabuf_export_offset(export), export->size,
 				dir);
 	mutex_lock(&export->lock);
-	list_for_each_entry(a, &export->attachments, node)
-		if (a->mapped)
-			dma_sync_sgtable_for_device(a->dev, &a->sync, a->dir);
+	list_for_each_entry(m, &export->mappings, node)
+		dma_sync_sgtable_for_device(m->dev, &m->sync, m->dir);
 	mutex_unlock(&export->lock);
 	return 0;
 }
@@ -1580,8 +1595,6 @@ static void udmabuf_export_release(struct dma_buf *dmabuf)
 }
 
 static const struct dma_buf_ops udmabuf_export_ops = {
-	.attach = udmabuf_export_attach,
-	.detach = udmabuf_export_detach,
 	.map_dma_buf = udmabuf_export_map,
 	.unmap_dma_buf = udmabuf_export_unmap,
 	.begin_cpu_access = udmabuf_export_begin_cpu,
@@ -1669,7 +1682,7 @@ static int udmabuf_ioctl_export(struct file *file, void __user *uarg,
 	export->size = args.size ?: buf->alloc_size - args.offset;
 	export->uncached = args.flags & O_SYNC;
 	mutex_init(&export->lock);
-	INIT_LIST_HEAD(&export->attachments);
+	INIT_LIST_HEAD(&export->mappings);
 
 	info.exp_name = dev_name(&buf->dev);
 	info.ops = &udmabuf_export_ops;
@@ -2096,13 +2109,12 @@ static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
 
 	if (!region)
 		return 0;
-	buf->rmem_coherent = !of_property_read_bool(region, "reusable");
 	buf->rmem_no_map = of_property_read_bool(region, "no-map");
 	/*
 	 * The kernel makes a coherent pool of such a region with memremap(),
 	 * which refuses (with a WARNING) memory in the linear map.
 	 */
-	if (buf->rmem_coherent && !buf->rmem_no_map) {
+	if (!buf->rmem_no_map && !of_property_read_bool(region, "reusable")) {
 		dev_err(&buf->dev, "cannot use memory-region %pOF: a shared-dma-pool that is neither reusable nor no-map cannot be a coherent pool of memory in the kernel's linear map; mark it reusable (CMA) or no-map\n",
 			region);
 		of_node_put(region);
@@ -2110,7 +2122,7 @@ static int udmabuf_assign_reserved_memory(struct udmabuf *buf,
 	}
 	err = of_reserved_mem_device_init_by_idx(&buf->dev, np, 0);
 	if (err) {
-		dev_err(&buf->dev, "cannot use memory-region %pOF: %d; it must be a shared-dma-pool (reusable for CMA, or a coherent pool), aligned and large enough\n",
+		dev_err(&buf->dev, "cannot use memory-region %pOF: %d; it must be a shared-dma-pool, reusable (CMA) or no-map, aligned and large enough\n",
 			region, err);
 		of_node_put(region);
 		return err;
@@ -2276,10 +2288,10 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	/*
 	 * "auto" means "off" on a DMA-coherent device; there both allocators
 	 * give the same cacheable memory, and the pages can also be mapped as
-	 * ordinary pages, so only an explicit "off" (and a coherent pool, which
+	 * ordinary pages, so only an explicit "off" (and a no-map pool, which
 	 * only dma_alloc_coherent() uses) takes coherent memory.
 	 */
-	buf->coherent_alloc = buf->rmem_coherent ||
+	buf->coherent_alloc = buf->rmem_no_map ||
 			      req->mmap_mode == UDMABUF_MMAP_OFF;
 	if (!err)
 		err = udmabuf_alloc_memory(buf);
@@ -2325,19 +2337,31 @@ static void udmabuf_destroy(struct udmabuf *buf)
 
 /**
  * struct udmabuf_pdata - platform data of the module's own platform devices
+ * @name: buffer name, or "" for "udmabuf<minor>" (or the device's name)
+ * @minor: minor number, or -1 for the first free one
  * @minor_reserved: the minor was reserved at load (parameter buffers)
+ * @size: size in bytes
+ * @dma_mask_bits: DMA mask width
+ * @mmap_mode: UDMABUF_MMAP_*, 0 for the quirk_mmap_mode parameter
  * @creator: the maker is a module that holds a use (in-kernel create)
- * @maker_waiting: the maker waits for the first probe's result, under the
- *	device lock; a later probe (a sysfs bind) reports to nobody
+ * @maker_waiting: the maker waits for the first probe's result; that probe
+ *	clears it and reports, a later one (a sysfs bind) reports to nobody
  * @probe_err: the first probe's result
  * @buf: the buffer the first probe made, with a device reference for the
  *	maker
  *
  * "u-dma-buf.N" for parameter N, "u-dma-buf.N.auto" for the manager and
- * the in-kernel API.
+ * the in-kernel API.  The buffer is described here, not by software-node
+ * properties: fewer allocations, each of which can fail, and no software
+ * node whose failed registration 6.1 cannot undo.
  */
 struct udmabuf_pdata {
+	char name[UDMABUF_NAME_MAX];
+	int minor;
 	bool minor_reserved;
+	u64 size;
+	int dma_mask_bits;
+	int mmap_mode;
 	bool creator;
 	bool maker_waiting;
 	int probe_err;
@@ -2481,6 +2505,27 @@ static int udmabuf_read_properties(struct device *dev,
 	return udmabuf_read_sync_properties(dev, req);
 }
 
+/* The request of a platform device the module made. */
+static void udmabuf_pdata_request(struct platform_device *pdev,
+				  const struct udmabuf_pdata *pdata,
+				  struct udmabuf_request *req, char *name,
+				  size_t name_len)
+{
+	udmabuf_request_init(req, pdata->size);
+	req->minor = pdata->minor;
+	req->minor_reserved = pdata->minor_reserved;
+	req->dma_mask_bits = pdata->dma_mask_bits;
+	if (pdata->mmap_mode)
+		req->mmap_mode = pdata->mmap_mode;
+	if (pdata->name[0])
+		strscpy(name, pdata->name, name_len);
+	else if (pdata->minor >= 0)
+		snprintf(name, name_len, "udmabuf%d", pdata->minor);
+	else
+		strscpy(name, dev_name(&pdev->dev), name_len);
+	req->name = name;
+}
+
 static int udmabuf_platform_probe(struct platform_device *pdev)
 {
 	struct udmabuf_pdata *pdata = dev_get_platdata(&pdev->dev);
@@ -2488,13 +2533,16 @@ static int udmabuf_platform_probe(struct platform_device *pdev)
 	struct udmabuf_request req;
 	struct udmabuf *buf;
 	char name[UDMABUF_NAME_MAX];
-	int err;
-
 	bool report = pdata && pdata->maker_waiting;
+	int err = 0;
 
-	err = udmabuf_read_properties(dev, &req, name, sizeof(name));
+	if (report)
+		pdata->maker_waiting = false;
+	if (pdata)
+		udmabuf_pdata_request(pdev, pdata, &req, name, sizeof(name));
+	else
+		err = udmabuf_read_properties(dev, &req, name, sizeof(name));
 	if (!err) {
-		req.minor_reserved = pdata && pdata->minor_reserved;
 		req.creator = report && pdata->creator;
 		req.parent = dev;
 		req.pdev = pdev;
@@ -2596,37 +2644,30 @@ struct udmabuf_spec {
 
 static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 {
-	struct property_entry props[6] = { };
 	struct udmabuf_pdata pdata = {
+		.minor = spec->minor,
 		.minor_reserved = spec->minor_reserved,
+		.size = spec->size,
+		.dma_mask_bits = spec->dma_mask_bits ?: dma_mask_bit,
+		.mmap_mode = spec->mmap_mode,
 		.creator = spec->creator,
 		.maker_waiting = true,
-		.probe_err = -ENODEV,
 	};
 	struct platform_device_info info = {
 		.name = UDMABUF_DRIVER_NAME,
 		.id = spec->minor_reserved ? spec->minor : PLATFORM_DEVID_AUTO,
 		.data = &pdata,
 		.size_data = sizeof(pdata),
-		.properties = props,
 	};
 	struct udmabuf_owned_pdev *owned;
 	struct platform_device *pdev;
 	struct udmabuf_pdata *result;
 	struct udmabuf *buf;
 	bool deleted;
-	int n = 0, err;
+	int err;
 
-	props[n++] = PROPERTY_ENTRY_U64("size", spec->size);
-	props[n++] = PROPERTY_ENTRY_U32("dma-mask",
-					spec->dma_mask_bits ?: dma_mask_bit);
-	if (spec->minor >= 0)
-		props[n++] = PROPERTY_ENTRY_U32("minor-number", spec->minor);
 	if (spec->name)
-		props[n++] = PROPERTY_ENTRY_STRING("device-name", spec->name);
-	if (spec->mmap_mode)
-		props[n++] = PROPERTY_ENTRY_BOOL(udmabuf_mmap_mode_props[spec->mmap_mode]);
-
+		strscpy(pdata.name, spec->name, sizeof(pdata.name));
 	owned = kzalloc(sizeof(*owned), GFP_KERNEL);
 	if (!owned)
 		return ERR_PTR(-ENOMEM);
@@ -2640,9 +2681,15 @@ static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 	/* Under the device lock, which a later probe (a sysfs bind) takes. */
 	device_lock(&pdev->dev);
 	result = dev_get_platdata(&pdev->dev);
-	result->maker_waiting = false;
 	err = result->probe_err;
 	buf = result->buf;
+	if (result->maker_waiting) {
+		/* The driver core failed before the probe; it said why. */
+		pr_err("u-dma-buf: the driver core did not bind %s\n",
+		       dev_name(&pdev->dev));
+		result->maker_waiting = false;
+		err = -ENOMEM;
+	}
 	device_unlock(&pdev->dev);
 	if (err) {
 		platform_device_unregister(pdev);
@@ -2754,7 +2801,7 @@ static void udmabuf_destroy_bound(struct udmabuf *buf)
  */
 static int udmabuf_delete(struct udmabuf *buf, bool creator)
 {
-	struct platform_device *pdev, *owned = NULL;
+	struct platform_device *pdev, *unregister = NULL;
 
 	lockdep_assert_held(&udmabuf_minors_lock);
 	if (kref_read(&buf->uses) > 1 + creator) {
@@ -2774,13 +2821,13 @@ static int udmabuf_delete(struct udmabuf *buf, bool creator)
 		list_del_init(&buf->creator_node);
 	pdev = buf->pdev;
 	if (pdev) {
-		owned = udmabuf_take_owned_pdev(pdev);
+		unregister = udmabuf_take_owned_pdev(pdev);
 		get_device(&pdev->dev);
 	}
 	mutex_unlock(&udmabuf_minors_lock);
 
-	if (owned) {
-		platform_device_unregister(owned);
+	if (unregister) {
+		platform_device_unregister(unregister);
 	} else if (pdev) {
 		/* A device-tree node: unbind it, as sysfs unbind would. */
 		device_release_driver(&pdev->dev);
@@ -2955,9 +3002,11 @@ static int udmabuf_mgr_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* '!' would become '/' in the device node's path. */
 static bool udmabuf_valid_name(const char *name)
 {
-	return strlen(name) < UDMABUF_NAME_MAX && strcmp(name, ".") &&
+	return strlen(name) < UDMABUF_NAME_MAX && !strchr(name, '!') &&
+	       strcmp(name, ".") &&
 	       strcmp(name, "..") && strcmp(name, UDMABUF_MGR_NAME);
 }
 
@@ -3348,6 +3397,7 @@ int u_dma_buf_device_getmap(struct device *dev, size_t *size, void **virt,
 			    dma_addr_t *dma_addr)
 {
 	struct udmabuf *buf = udmabuf_get_by_device(dev);
+	int err = 0;
 
 	if (!buf)
 		return -ENODEV;
@@ -3356,9 +3406,9 @@ int u_dma_buf_device_getmap(struct device *dev, size_t *size, void **virt,
 	if (virt)
 		*virt = buf->vaddr;
 	if (dma_addr)
-		udmabuf_get_dma_addr(buf, dma_addr);
+		err = udmabuf_get_dma_addr(buf, dma_addr);
 	udmabuf_put(buf);
-	return 0;
+	return err;
 }
 EXPORT_SYMBOL_GPL(u_dma_buf_device_getmap);
 
@@ -3541,6 +3591,10 @@ static int udmabuf_watch_parents(void)
 	return 0;
 }
 
+/*
+ * The nodes open last: a file opened while a later step fails would keep
+ * this module's code after the failed load has freed it.
+ */
 static int __init udmabuf_init(void)
 {
 	int err = udmabuf_check_params();
@@ -3555,16 +3609,11 @@ static int __init udmabuf_init(void)
 		return err;
 	}
 	cdev_init(&udmabuf_cdev, &udmabuf_fops);
-	err = cdev_add(&udmabuf_cdev, udmabuf_devt, UDMABUF_MAX_MINORS);
-	if (err) {
-		pr_err("u-dma-buf: cannot add the character device: %d\n", err);
-		goto err_region;
-	}
 	err = class_register(&udmabuf_class);
 	if (err) {
 		pr_err("u-dma-buf: cannot register class %s: %d\n",
 		       UDMABUF_DRIVER_NAME, err);
-		goto err_cdev;
+		goto err_region;
 	}
 	err = udmabuf_watch_parents();
 	if (err)
@@ -3587,6 +3636,11 @@ static int __init udmabuf_init(void)
 		       UDMABUF_MGR_NAME, err);
 		goto err_buffers;
 	}
+	err = cdev_add(&udmabuf_cdev, udmabuf_devt, UDMABUF_MAX_MINORS);
+	if (err) {
+		pr_err("u-dma-buf: cannot add the character device: %d\n", err);
+		goto err_mgr;
+	}
 	if (info_enable & UDMABUF_INFO_CONFIG)
 		pr_info("u-dma-buf: version %s, %d minors, quirk_mmap_mode=%d, dma_mask_bit=%d, CMA=%d, OF=%d\n",
 			UDMABUF_VERSION, UDMABUF_MAX_MINORS, quirk_mmap_mode,
@@ -3594,6 +3648,8 @@ static int __init udmabuf_init(void)
 			IS_ENABLED(CONFIG_OF));
 	return 0;
 
+err_mgr:
+	misc_deregister(&udmabuf_mgr_device);
 err_buffers:
 	udmabuf_remove_all();
 	platform_driver_unregister(&udmabuf_platform_driver);
@@ -3601,8 +3657,6 @@ err_watch:
 	udmabuf_unwatch_parents(ARRAY_SIZE(udmabuf_buses));
 err_class:
 	class_unregister(&udmabuf_class);
-err_cdev:
-	cdev_del(&udmabuf_cdev);
 err_region:
 	unregister_chrdev_region(udmabuf_devt, UDMABUF_MAX_MINORS);
 	idr_destroy(&udmabuf_minors);

@@ -489,27 +489,6 @@ static int node_exists(const char *name)
 	return access(S("/dev/%s", name), F_OK) == 0;
 }
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	close(fd);
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
-}
-
 static void pbuf_reset(struct pbuf *p)
 {
 	p->exists = 0;
@@ -540,14 +519,14 @@ static void pbuf_created(int b, uint64_t size, int mode)
 	p->owner = 0;
 	p->debug_vma = 0;
 	p->dma_addr = 0;
-	if (read_text(attr_path(p->name, "size"), text, sizeof(text)) ||
+	if (text_read(attr_path(p->name, "size"), text, sizeof(text)) ||
 	    strtoull(text, NULL, 0) != size)
 		report(S("create %s %llu: sysfs size", p->name, (unsigned long long)size),
 		       "expected %llu got '%s'", (unsigned long long)size, text);
-	if (read_text(attr_path(p->name, "quirk_mmap_mode"), text, sizeof(text)) ||
+	if (text_read(attr_path(p->name, "quirk_mmap_mode"), text, sizeof(text)) ||
 	    atoi(text) != mode)
 		report(S("create %s: sysfs quirk_mmap_mode", p->name), "expected %d got '%s'", mode, text);
-	if (!read_text(attr_path(p->name, "phys_addr"), text, sizeof(text)))
+	if (!text_read(attr_path(p->name, "phys_addr"), text, sizeof(text)))
 		p->dma_addr = strtoull(text, NULL, 0);
 }
 
@@ -2229,7 +2208,7 @@ static void op_sysfs_write(void)
 		snprintf(exp, sizeof(exp), "%d", p->debug_vma);
 	else
 		snprintf(exp, sizeof(exp), "0");
-	if (read_text(attr_path(p->name, attr), got, sizeof(got)) || strcmp(got, exp)) {
+	if (text_read(attr_path(p->name, attr), got, sizeof(got)) || strcmp(got, exp)) {
 		report(S("%s/%s after writing '%s'", p->name, attr, str), "expected '%s' got '%s'", exp, got);
 		if (!strcmp(attr, "sync_mode"))
 			p->sync_mode = atoi(got);
@@ -2241,7 +2220,7 @@ static void op_sysfs_write(void)
 			p->sync_dir = atoi(got);
 	}
 	snprintf(exp, sizeof(exp), "%d", p->owner);
-	if (read_text(attr_path(p->name, "sync_owner"), got, sizeof(got)) || strcmp(got, exp)) {
+	if (text_read(attr_path(p->name, "sync_owner"), got, sizeof(got)) || strcmp(got, exp)) {
 		report(S("%s/sync_owner after writing '%s' to %s", p->name, str, attr), "expected '%s' got '%s'", exp,
 		       got);
 		p->owner = atoi(got);
@@ -2256,7 +2235,7 @@ static void op_sysfs_read(void)
 	char got[128];
 
 	trace("sysfs read %s/%s", bname(b), attr);
-	r = read_text(attr_path(bname(b), attr), got, sizeof(got));
+	r = text_read(attr_path(bname(b), attr), got, sizeof(got));
 	expect(S("read of %s/%s", bname(b), attr), r, -r,
 	       is_priv(b) ? (pb[b].exists ? "0" : "ENOENT") : "0 ENOENT ENODEV");
 	if (r || !is_priv(b))
@@ -2740,7 +2719,7 @@ static void worker(int w, double deadline, int edu_ops, int unbind_ops)
 	rng = seed + w;
 	worker_setup();
 	{
-		if (read_text("/sys/module/u_dma_buf/version", drv_version, sizeof(drv_version)))
+		if (text_read("/sys/module/u_dma_buf/version", drv_version, sizeof(drv_version)))
 			drv_version[0] = 0;
 	}
 	while (!sh->stop && now() < deadline) {

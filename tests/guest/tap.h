@@ -127,10 +127,10 @@ static inline const char *attr_path(const char *dev, const char *attr)
 	return S(SYSFS_CLASS "/%s/%s", dev, attr);
 }
 
-/* Reads the attribute into buf without the trailing newline; returns 0 or -errno. */
-static inline int attr_read(const char *dev, const char *attr, char *buf, size_t len)
+/* Reads a text file into buf without the trailing newline; returns 0 or -errno. */
+static inline int text_read(const char *path, char *buf, size_t len)
 {
-	int fd = open(attr_path(dev, attr), O_RDONLY);
+	int fd = open(path, O_RDONLY);
 	ssize_t n;
 
 	buf[0] = 0;
@@ -148,6 +148,12 @@ static inline int attr_read(const char *dev, const char *attr, char *buf, size_t
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[n - 1] = 0;
 	return 0;
+}
+
+/* Reads the attribute into buf without the trailing newline; returns 0 or -errno. */
+static inline int attr_read(const char *dev, const char *attr, char *buf, size_t len)
+{
+	return text_read(attr_path(dev, attr), buf, len);
 }
 
 /* The attribute parsed as a number (decimal, 0x hex); exits if it cannot be read. */

@@ -2225,8 +2225,15 @@ static int udmabuf_publish(struct udmabuf *buf,
 		return err;
 	buf->dev.devt = MKDEV(MAJOR(udmabuf_devt), buf->minor);
 	err = device_add(&buf->dev);
-	if (err) {
+	/* Its parent's sysfs directory is gone: the parent is being removed. */
+	if (err == -ENOENT && buf->dma_dev != &buf->dev) {
+		dev_err(&buf->dev, "%s went away while the buffer was made\n",
+			dev_name(buf->dma_dev));
+		err = -ENODEV;
+	} else if (err) {
 		dev_err(&buf->dev, "cannot add the device: %d\n", err);
+	}
+	if (err) {
 		udmabuf_unmap_for_parent(buf, false);
 		return err;
 	}

@@ -2680,10 +2680,16 @@ static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 		return ERR_PTR(-ENOMEM);
 	pdev = platform_device_register_full(&info);
 	if (IS_ERR(pdev)) {
-		pr_err("u-dma-buf: cannot register a platform device: %ld\n",
-		       PTR_ERR(pdev));
+		err = PTR_ERR(pdev);
+		pr_err("u-dma-buf: cannot register a platform device: %d\n",
+		       err);
 		kfree(owned);
-		return ERR_CAST(pdev);
+		/*
+		 * The request is always valid: -EINVAL is 6.1's
+		 * platform_device_add() ignoring a failed dev_set_name(), which
+		 * device_add() then refuses as a nameless device.
+		 */
+		return ERR_PTR(err == -EINVAL ? -ENOMEM : err);
 	}
 	/* Under the device lock, which a later probe (a sysfs bind) takes. */
 	device_lock(&pdev->dev);

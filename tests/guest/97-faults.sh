@@ -159,7 +159,16 @@ sweep() {
 	"${_f}_end"
 	_secs=$(secs_since "$_start")
 	# Kernel reports, each with the run it came from (failnth's marker before it).
-	_bad=$(klog | awk -v pat="$BAD" '/^faults: / { run = $NF; next } $0 ~ pat { print (run == "" ? "set-up" : run) ": " $0 }')
+	# Not counted (as in tests/lib/collect.sh): 6.1's module_add_driver() ignores a failed
+	# "drivers" directory, so a later load's driver link lands in the sysfs root, where
+	# sysfs warns about the duplicate with a call trace; and kmemleak's periodic scan,
+	# whose objects the end of this suite checks one by one.
+	_bad=$(klog | awk -v pat="$BAD" '/^faults: / { run = $NF; next }
+		/sysfs: cannot create duplicate filename .\/\/platform:u-dma-buf./ { known = 1; next }
+		known && /<\/TASK>/ { known = 0; next }
+		known { next }
+		/^kmemleak: [0-9]+ new suspected memory leaks/ { next }
+		$0 ~ pat { print (run == "" ? "set-up" : run) ": " $0 }')
 	if [ -n "$_bad" ]; then
 		PROB_N=$((PROB_N + 1))
 		PROBLEMS="${PROBLEMS}kernel reports (fail-nth of the run before each):

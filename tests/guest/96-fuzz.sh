@@ -3,8 +3,9 @@
 # random buffers (manager lines valid and malformed, open/mmap/munmap/mremap/madvise/fork,
 # read/write/lseek with bad offsets and pointers, every ioctl, sysfs writes, EXPORT and
 # dma-buf mmap/sync, vmsplice, O_DIRECT, rmmod while in use, PCI removal of a parent,
-# unbind/bind of a parameter buffer's platform device) for FUZZ_SECONDS (default 60; the
-# file /t/fuzz-seconds, when present, says how long).  The seed comes from /dev/urandom
+# unbind/bind of a parameter buffer's platform device) for FUZZ_SECONDS (default 60, and
+# 180 on the debug kernel, where KASAN makes every operation slow; the file
+# /t/fuzz-seconds, when present, says how long).  The seed comes from /dev/urandom
 # (or the file /t/fuzz-seed) and is printed so that a failing run replays.  Afterwards
 # every leftover buffer is deleted, the kernel log must be clean and rmmod must work.
 # shellcheck source=tests/guest/lib.sh
@@ -12,9 +13,11 @@
 
 mc() { "$BIN/mgr_cmd" "$@"; }
 
-secs=${FUZZ_SECONDS:-60}
+default=60
+case $KREL in *-udmabuf-debug) default=180 ;; esac
+secs=${FUZZ_SECONDS:-$default}
 [ -r /t/fuzz-seconds ] && secs=$(tr -dc 0-9 </t/fuzz-seconds)
-[ -n "$secs" ] || secs=60
+[ -n "$secs" ] || secs=$default
 seed=$(od -An -N4 -tu4 /dev/urandom | tr -dc 0-9)
 [ -r /t/fuzz-seed ] && seed=$(tr -dc 0-9 </t/fuzz-seed)
 diag "fuzz seed $seed: replay with fuzz --seed $seed --seconds $secs"

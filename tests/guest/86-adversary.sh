@@ -58,6 +58,14 @@ else
 fi
 gone adv-vma
 
+# --- a short write() loses no data --------------------------------------------------------
+if [ "$(mc 'w:create adv-sw 16384\n')" = OK ]; then
+	run_tap "$BIN/adv_shortwrite" adv-sw
+else
+	not_ok "create adv-sw 16384" "expected OK"
+fi
+gone adv-sw
+
 # --- 1: access follows the file (§13.15) -------------------------------------------------
 # quirk-mmap-on: exportable on every kernel, old and new.
 if [ "$(mc 'w:create adv-acc 65536 quirk-mmap-on\n')" = OK ]; then

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * adv_shortwrite NAME: a write() whose user buffer ends in an unmapped page
+ * copies what it can and returns that count; the bytes of the buffer past
+ * that count stay as they were (copy_from_user() fills what it could not
+ * copy with zeros: straight into the DMA buffer, that is lost data).
+ */
+#include "tap.h"
+#include <sys/mman.h>
+
+int main(int argc, char **argv)
+{
+	size_t pg = sysconf(_SC_PAGESIZE);
+	unsigned char *src, *chk;
+	size_t bad = 0, i;
+	ssize_t r;
+	int fd;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: adv_shortwrite NAME\n");
+		return 2;
+	}
+	fd = open(S("/dev/%s", argv[1]), O_RDWR);
+	src = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	chk = malloc(3 * pg);
+	if (fd < 0 || src == MAP_FAILED || !chk) {
+		tap(0, "open the buffer and map a source", "got %s", errname(errno));
+		return 1;
+	}
+	memset(src, 0xa5, 3 * pg);
+	r = pwrite(fd, src, 3 * pg, 0);
+	tap(r == (ssize_t)(3 * pg), S("%s: 3 pages of 0xa5 written", argv[1]), "got %s", res(r, errno));
+	memset(src, 0x5a, pg);
+	mprotect(src + pg, 2 * pg, PROT_NONE);
+	r = pwrite(fd, src, 2 * pg, 0);
+	tap(r == (ssize_t)pg, S("%s: a write of 2 pages whose second page is unmapped returns 1 page", argv[1]),
+	    "expected %zu got %s", pg, res(r, errno));
+	r = pread(fd, chk, 3 * pg, 0);
+	for (i = pg; i < 3 * pg && r == (ssize_t)(3 * pg); i++)
+		bad += chk[i] != 0xa5;
+	tap(r == (ssize_t)(3 * pg) && chk[0] == 0x5a && chk[pg - 1] == 0x5a && !bad,
+	    S("%s: the first page has the new bytes, the bytes past the count are unchanged", argv[1]),
+	    "expected 0x5a then 0xa5 got 0x%02x, %zu of %zu bytes past the count changed (first after it: 0x%02x)",
+	    chk[0], bad, 2 * pg, chk[pg]);
+	return tap_failures ? 1 : 0;
+}

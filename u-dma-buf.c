@@ -942,6 +942,18 @@ static int udmabuf_file_release(struct inode *inode, struct file *file)
 }
 
 /*
+ * copy_from_user() fills what it cannot copy with zeros; straight into the
+ * buffer, that would overwrite bytes past the count a short write() returns.
+ */
+static unsigned long udmabuf_copy_in(void *to, const void __user *from,
+				     size_t n)
+{
+	if (!access_ok(from, n))
+		return n;
+	return __copy_from_user(to, from, n);
+}
+
+/*
  * Copy between user memory and the buffer through the kernel's (cached)
  * address, in chunks so that a large copy can be interrupted.  With O_SYNC
  * or sync-always the range is synced for the CPU before a read and for the
@@ -965,7 +977,7 @@ static ssize_t udmabuf_copy(struct file *file, char __user *ubuf, size_t count,
 		if (sync && !to_buffer)
 			udmabuf_sync_for_cpu(buf, offset, chunk, dir);
 		if (to_buffer)
-			left = copy_from_user(kaddr, ubuf + done, chunk);
+			left = udmabuf_copy_in(kaddr, ubuf + done, chunk);
 		else
 			left = copy_to_user(ubuf + done, kaddr, chunk);
 		if (sync && to_buffer && chunk > left)

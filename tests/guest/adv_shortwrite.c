@@ -13,7 +13,7 @@ int main(int argc, char **argv)
 	size_t pg = sysconf(_SC_PAGESIZE);
 	unsigned char *src, *chk;
 	size_t bad = 0, i;
-	ssize_t r;
+	ssize_t r, w;
 	int fd;
 
 	if (argc != 2) {
@@ -32,15 +32,19 @@ int main(int argc, char **argv)
 	tap(r == (ssize_t)(3 * pg), S("%s: 3 pages of 0xa5 written", argv[1]), "got %s", res(r, errno));
 	memset(src, 0x5a, pg);
 	mprotect(src + pg, 2 * pg, PROT_NONE);
-	r = pwrite(fd, src, 2 * pg, 0);
-	tap(r == (ssize_t)pg, S("%s: a write of 2 pages whose second page is unmapped returns 1 page", argv[1]),
-	    "expected %zu got %s", pg, res(r, errno));
+	/* An architecture's copy may stop a little before the unmapped page. */
+	w = pwrite(fd, src, 2 * pg, 0);
+	tap(w > 0 && w <= (ssize_t)pg,
+	    S("%s: a write of 2 pages whose second page is unmapped returns at most 1 page", argv[1]),
+	    "expected 1..%zu got %s", pg, res(w, errno));
+	if (w < 0)
+		w = 0;
 	r = pread(fd, chk, 3 * pg, 0);
-	for (i = pg; i < 3 * pg && r == (ssize_t)(3 * pg); i++)
-		bad += chk[i] != 0xa5;
-	tap(r == (ssize_t)(3 * pg) && chk[0] == 0x5a && chk[pg - 1] == 0x5a && !bad,
-	    S("%s: the first page has the new bytes, the bytes past the count are unchanged", argv[1]),
-	    "expected 0x5a then 0xa5 got 0x%02x, %zu of %zu bytes past the count changed (first after it: 0x%02x)",
-	    chk[0], bad, 2 * pg, chk[pg]);
+	for (i = 0; i < 3 * pg && r == (ssize_t)(3 * pg); i++)
+		bad += chk[i] != (i < (size_t)w ? 0x5a : 0xa5);
+	tap(r == (ssize_t)(3 * pg) && !bad,
+	    S("%s: the bytes written have the new value, the bytes past the count are unchanged", argv[1]),
+	    "expected 0x5a below %zd and 0xa5 from there got %zu bytes otherwise (byte %zd: 0x%02x)",
+	    w, bad, w, chk[w]);
 	return tap_failures ? 1 : 0;
 }

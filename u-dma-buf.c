@@ -3083,7 +3083,7 @@ static int udmabuf_mgr_create(char **tokens, int count)
 	int i, err;
 
 	if (count < 2 || !udmabuf_valid_name(tokens[1])) {
-		pr_err("u-dma-buf-mgr: create needs a name (at most %d characters, no '/'): create <name> <size> [options]\n",
+		pr_err("u-dma-buf-mgr: create needs a name (at most %d characters, no '/' or '!'): create <name> <size> [options]\n",
 		       UDMABUF_NAME_MAX - 1);
 		return -EINVAL;
 	}
@@ -3329,7 +3329,7 @@ struct device *u_dma_buf_device_create(const char *name, int id, size_t size,
 	struct udmabuf *buf;
 
 	if (name && !udmabuf_valid_name(name)) {
-		pr_err("u-dma-buf: in-kernel create: invalid name %s (at most %d characters, no '/')\n",
+		pr_err("u-dma-buf: in-kernel create: invalid name %s (at most %d characters, no '/' or '!')\n",
 		       name, UDMABUF_NAME_MAX - 1);
 		return ERR_PTR(-EINVAL);
 	}

@@ -160,6 +160,7 @@ err "bus=pci without device=" EINVAL 'create e 4096 bus=pci\n'
 err "a name with '/': create e/f" EINVAL 'create e/f 4096\n' /dev/e/f
 check "create e/f made nothing in sysfs either" "no no" "$(mc e:$CLASS/e!f e:$CLASS/e)"
 err "a name that is only '/'" EINVAL 'create / 4096\n' /dev/e
+err "a name with '!' (the driver core would make the node /dev/e/f): create e!f" EINVAL 'create e!f 4096\n' /dev/e/f
 err "the name '.'" EINVAL 'create . 4096\n'
 err "the name '..'" EINVAL 'create .. 4096\n'
 err "the name u-dma-buf-mgr" EINVAL 'create u-dma-buf-mgr 4096\n' $CLASS/u-dma-buf-mgr

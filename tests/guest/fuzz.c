@@ -2515,18 +2515,6 @@ static void op_fsync(void)
 	}
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), e = 0;
-
-	if (fd < 0)
-		return errno;
-	if (write(fd, text, strlen(text)) < 0)
-		e = errno;
-	close(fd);
-	return e;
-}
-
 /* The parent of fzedu goes away (PCI remove) or comes back (rescan). */
 static void op_edu(void)
 {
@@ -2536,11 +2524,11 @@ static void op_edu(void)
 		return;
 	if (!access(S("/sys/bus/pci/devices/%s", edu), F_OK)) {
 		trace("PCI remove %s", edu);
-		e = write_file(S("/sys/bus/pci/devices/%s/remove", edu), "1");
+		e = text_write(S("/sys/bus/pci/devices/%s/remove", edu), "1");
 		expect(S("PCI remove of %s (parent of fzedu)", edu), e ? -1 : 0, e, "0 ENOENT");
 	} else {
 		trace("PCI rescan");
-		e = write_file("/sys/bus/pci/rescan", "1");
+		e = text_write("/sys/bus/pci/rescan", "1");
 		expect("PCI rescan", e ? -1 : 0, e, "0");
 	}
 }
@@ -2553,9 +2541,9 @@ static void op_unbind(void)
 	if (!unbind_pdev)
 		return;
 	trace("unbind + bind %s", unbind_pdev);
-	e = write_file("/sys/bus/platform/drivers/u-dma-buf/unbind", unbind_pdev);
+	e = text_write("/sys/bus/platform/drivers/u-dma-buf/unbind", unbind_pdev);
 	expect(S("unbind of %s from u-dma-buf", unbind_pdev), e ? -1 : 0, e, "0 ENODEV");
-	e = write_file("/sys/bus/platform/drivers/u-dma-buf/bind", unbind_pdev);
+	e = text_write("/sys/bus/platform/drivers/u-dma-buf/bind", unbind_pdev);
 	expect(S("bind of %s to u-dma-buf", unbind_pdev), e ? -1 : 0, e, "0 ENODEV EEXIST EBUSY ENOMEM");
 }
 

@@ -15,18 +15,11 @@ static int mgr(const char *fmt, ...)
 {
 	char text[512];
 	va_list ap;
-	int fd, e = 0;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fd = open(MGR, O_WRONLY);
-	if (fd < 0)
-		return errno;
-	if (write(fd, text, strlen(text)) < 0)
-		e = errno;
-	close(fd);
-	return e;
+	return text_write(MGR, text);
 }
 
 static int exists(const char *path)

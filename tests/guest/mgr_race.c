@@ -36,18 +36,11 @@ static int mgr(const char *fmt, ...)
 {
 	char text[256];
 	va_list ap;
-	int fd, e = 0;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fd = open(MGR, O_WRONLY);
-	if (fd < 0)
-		return errno;
-	if (write(fd, text, strlen(text)) < 0)
-		e = errno;
-	close(fd);
-	return e;
+	return text_write(MGR, text);
 }
 
 /* Every byte is 0 or the pattern; -1 or the first bad index. */

@@ -150,6 +150,19 @@ static inline int text_read(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* Writes text to a file in one write(); returns 0 or the errno. */
+static inline int text_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, text, strlen(text)) < 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
 /* Reads the attribute into buf without the trailing newline; returns 0 or -errno. */
 static inline int attr_read(const char *dev, const char *attr, char *buf, size_t len)
 {

@@ -2343,7 +2343,9 @@ static void udmabuf_destroy(struct udmabuf *buf)
 {
 	mutex_lock(&udmabuf_minors_lock);
 	buf->published = false;
-	device_del(&buf->dev);
+	/* Its parent's removal may have deleted it: udmabuf_parent_gone(). */
+	if (device_is_registered(&buf->dev))
+		device_del(&buf->dev);
 	udmabuf_unmap_for_parent(buf, false);
 	idr_remove(&udmabuf_minors, buf->minor);
 	mutex_unlock(&udmabuf_minors_lock);
@@ -2886,7 +2888,9 @@ static struct udmabuf *udmabuf_detach_bound(struct device *parent)
 
 /*
  * Every buffer bound to @parent loses its DMA address now, whatever state it
- * is in: published, being made, or being removed by someone else.
+ * is in: published, being made, or being removed by someone else.  Its device
+ * is deleted here too, before the parent's sysfs directory (which holds its
+ * own) goes: a removal that has unpublished the buffer may not have got to it.
  */
 static void udmabuf_parent_gone(struct device *parent)
 {
@@ -2894,9 +2898,13 @@ static void udmabuf_parent_gone(struct device *parent)
 	int id;
 
 	mutex_lock(&udmabuf_minors_lock);
-	idr_for_each_entry(&udmabuf_minors, buf, id)
-		if (READ_ONCE(buf->dma_dev) == parent && parent != &buf->dev)
-			udmabuf_unmap_for_parent(buf, true);
+	idr_for_each_entry(&udmabuf_minors, buf, id) {
+		if (READ_ONCE(buf->dma_dev) != parent || parent == &buf->dev)
+			continue;
+		udmabuf_unmap_for_parent(buf, true);
+		if (device_is_registered(&buf->dev))
+			device_del(&buf->dev);
+	}
 	mutex_unlock(&udmabuf_minors_lock);
 }
 

@@ -238,6 +238,31 @@ if [ -n "$EDU" ] && [ -e "$KO_IMP" ]; then
 	kmemleak_begin
 	check "insmod udmabuf_import_test edu=1 (a plain driver of edu)" OK "$("$BIN/modctl" load "$KO_IMP" edu=1)"
 	check "edu is bound to $EDRV" $EDRV "$(basename "$(readlink "/sys/bus/pci/devices/$EDU/driver")")"
+	# The window made certain: edu's unbind waits (the importer's notifier) until a
+	# manager delete has unpublished kst and enters udmabuf_destroy_bound(); the removal
+	# runs at SCHED_FIFO, so it preempts the delete there (on a kernel with voluntary
+	# preemption; the debug kernel has none and runs the delete through).  The device of
+	# kst must go before edu's sysfs directory does: before the fix, device_del() found
+	# its directory gone ("sysfs group 'power' not found for kobject 'kst'").
+	sec_mark
+	kmark
+	r=$(mc "w:create kst 65536 bus=pci device=$EDU\n")
+	echo 1 >/sys/module/udmabuf_import_test/parameters/stall
+	"$BIN/modctl" rtwrite "/sys/bus/pci/devices/$EDU/remove" 1 >/dev/null &
+	n=0
+	while ! klog | grep -q 'udmabuf_import_test: stall: waiting' && [ $n -lt 100 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	d=$(mc "w:delete kst\n")
+	wait
+	st=$(klog | sed -n 's/.*udmabuf_import_test: stall: //p' | tr '\n' ' ')
+	check "a delete preempted by edu's removal between unpublishing kst and deleting its device: created, deleted, the removal released by the delete" \
+		"OK OK waiting released" "$r $d ${st% }"
+	check "kst is gone" "" "$(ls /dev/kst 2>/dev/null)"
+	echo 1 >/sys/bus/pci/rescan
+	check "edu is back after the rescan" "$EDU" "$("$BIN/mgr_edu" find)"
+	sec_clean "$SEC" "no kernel warning from a delete preempted by the parent's removal"
 	kmark
 	fails=
 	n=1

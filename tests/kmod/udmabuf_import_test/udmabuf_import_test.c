@@ -33,10 +33,20 @@
  * QEMU edu device (1234:11e8) that does nothing: with a driver bound, the DMA-API debug
  * code checks at the driver's unbind that no mapping of edu is left.  This module does
  * not depend on u-dma-buf, so u-dma-buf can be unloaded while the driver is there.
+ *
+ * With edu=1, writing 1 to /sys/module/udmabuf_import_test/parameters/stall arms a
+ * stall of edu's next driver unbind: a PCI bus notifier that runs before u-dma-buf's
+ * logs "stall: waiting" and waits (at most 10 s) until u-dma-buf enters
+ * udmabuf_destroy_bound() (a kprobe), then logs "stall: released" or "stall: timed
+ * out".  A removal of edu run at SCHED_FIFO then preempts a manager delete right
+ * between its unpublishing the buffer and its deleting the device, and so finds the
+ * buffer half removed: the window of a delete racing the parent's removal.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/completion.h>
 #include <linux/err.h>
+#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/pci.h>
@@ -110,6 +120,68 @@ static void report(bool pass, const char *what, const char *fmt, ...)
 	vaf.va = &ap;
 	pr_info(PFX "not ok - %s: %pV\n", what, &vaf);
 	va_end(ap);
+}
+
+static bool stall;
+module_param(stall, bool, 0644);
+MODULE_PARM_DESC(stall, "with edu=1: stall edu's next unbind until u-dma-buf destroys a buffer");
+
+static DECLARE_COMPLETION(stall_release);
+static bool stalling;
+
+static int stall_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (READ_ONCE(stalling))
+		complete(&stall_release);
+	return 0;
+}
+
+static struct kprobe stall_kprobe = {
+	.symbol_name = "udmabuf_destroy_bound",
+	.pre_handler = stall_kprobe_pre,
+};
+
+static bool stall_kprobe_on;
+
+static int stall_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	struct device *dev = data;
+	unsigned long left;
+
+	if (action != BUS_NOTIFY_UNBIND_DRIVER || !READ_ONCE(stall) ||
+	    to_pci_dev(dev)->vendor != 0x1234 || to_pci_dev(dev)->device != 0x11e8)
+		return NOTIFY_DONE;
+	WRITE_ONCE(stall, false);
+	reinit_completion(&stall_release);
+	WRITE_ONCE(stalling, true);
+	pr_info(PFX "stall: waiting\n");
+	left = wait_for_completion_timeout(&stall_release, 10 * HZ);
+	WRITE_ONCE(stalling, false);
+	pr_info(PFX "stall: %s\n", left ? "released" : "timed out");
+	return NOTIFY_OK;
+}
+
+/* Before u-dma-buf's notifier, which has the default priority 0. */
+static struct notifier_block stall_nb = {
+	.notifier_call = stall_notify,
+	.priority = 1,
+};
+
+static void stall_init(void)
+{
+	int err = register_kprobe(&stall_kprobe);
+
+	report(!err, "edu: kprobe on udmabuf_destroy_bound", "expected 0 got %d", err);
+	stall_kprobe_on = !err;
+	err = bus_register_notifier(&pci_bus_type, &stall_nb);
+	report(!err, "edu: PCI bus notifier for the stall", "expected 0 got %d", err);
+}
+
+static void stall_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &stall_nb);
+	if (stall_kprobe_on)
+		unregister_kprobe(&stall_kprobe);
 }
 
 /* The byte pattern of tests/guest/tap.h pat(). */
@@ -298,6 +370,8 @@ static int __init udmabuf_import_test_init(void)
 		report(!err, "edu: register the PCI driver udmabuf_import_edu", "expected 0 got %d", err);
 		if (err)
 			edu = false;
+		else
+			stall_init();
 		goto done;
 	}
 	if (hold) {
@@ -343,8 +417,10 @@ done:
 
 static void __exit udmabuf_import_test_exit(void)
 {
-	if (edu)
+	if (edu) {
+		stall_exit();
 		pci_unregister_driver(&edu_pci_driver);
+	}
 	hold_release();
 }
 

@@ -35,6 +35,10 @@
  *                   data=<ok|bad at N|unchecked>"
  *   checks=0        at load, skip the checks above (those of every function): only
  *                   what the other parameters ask for runs
+ *   sync=<name> <cmd> <dir> <offset> <size>
+ *                   (written at run time) searches <name> and calls
+ *                   u_dma_buf_device_sync() with the four numbers; logs
+ *                   "udmabuf_kapi_test: sync <name>: <errno>"
  *   noname=1        at load: u_dma_buf_device_create(NULL, -1, 1 MiB, 0, pci= parent),
  *                   named udmabuf<minor> (INTERFACE.md §10b), then removed; check lines
  *                   prefixed "noname: "
@@ -158,6 +162,28 @@ static const struct kernel_param_ops remove_param_ops = {
 };
 module_param_cb(remove, &remove_param_ops, NULL, 0200);
 MODULE_PARM_DESC(remove, "write a buffer name: search it and remove it");
+
+static int sync_param_set(const char *val, const struct kernel_param *kp)
+{
+	char name[64];
+	struct device *dev;
+	int cmd, dir, err;
+	long long size;
+	u64 offset;
+
+	if (sscanf(val, "%63s %d %d %llu %lld", name, &cmd, &dir, &offset, &size) != 5)
+		return -EINVAL;
+	dev = u_dma_buf_device_search(name, -1);
+	err = IS_ERR(dev) ? PTR_ERR(dev) : u_dma_buf_device_sync(dev, cmd, dir, offset, size);
+	pr_info(PFX "sync %s: %d\n", name, err);
+	return 0;
+}
+
+static const struct kernel_param_ops sync_param_ops = {
+	.set = sync_param_set,
+};
+module_param_cb(sync, &sync_param_ops, NULL, 0200);
+MODULE_PARM_DESC(sync, "write \"<name> <cmd> <dir> <offset> <size>\": u_dma_buf_device_sync() of it");
 
 /*
  * probe=1: what the creator of the kept buffer can still do through its pointer, and

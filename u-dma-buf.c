@@ -15,6 +15,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/kref.h>
@@ -453,10 +454,8 @@ static int udmabuf_alloc_coherent(struct udmabuf *buf)
 
 	buf->vaddr = dma_alloc_coherent(&buf->dev, buf->alloc_size,
 					&buf->mem_addr, GFP_KERNEL | __GFP_NOWARN);
-	if (!buf->vaddr) {
-		udmabuf_log_alloc_failure(buf);
+	if (!buf->vaddr)
 		return -ENOMEM;
-	}
 	buf->dma_addr = buf->mem_addr;
 	/*
 	 * Its pages, as the DMA API's helper for coherent memory gives them,
@@ -494,10 +493,8 @@ static int udmabuf_alloc_pages(struct udmabuf *buf)
 			       DMA_BIDIRECTIONAL);
 		buf->page = NULL;
 	}
-	if (!buf->page) {
-		udmabuf_log_alloc_failure(buf);
+	if (!buf->page)
 		return -ENOMEM;
-	}
 	/* The allocator zeroed the pages through the cache. */
 	dma_sync_single_for_device(dev, buf->mem_addr, buf->alloc_size,
 				   DMA_TO_DEVICE);
@@ -610,10 +607,80 @@ static void udmabuf_free_memory(struct udmabuf *buf)
 	buf->vaddr = NULL;
 }
 
+/*
+ * Memory of a reusable memory-region must lie inside it: dma_alloc_pages()
+ * takes it from the region's CMA area only if that can give it, and
+ * otherwise from the page allocator, anywhere, without a word: when the
+ * region is full or fragmented, or (32-bit) lies in highmem.
+ */
+static bool udmabuf_outside_region(struct udmabuf *buf, phys_addr_t *start)
+{
+	struct reserved_mem *rmem;
+
+	if (!buf->rmem || buf->rmem_no_map)
+		return false;
+	rmem = of_reserved_mem_lookup(buf->rmem);
+	*start = page_to_phys(buf->page);
+	if (rmem && *start >= rmem->base &&
+	    buf->alloc_size <= rmem->size - (*start - rmem->base))
+		return false;
+	udmabuf_free_memory(buf);
+	return true;
+}
+
+/*
+ * Contiguous memory beyond what the page allocator gives comes from CMA.  On
+ * a 32-bit kernel with highmem, the CMA area often lies in highmem, which
+ * dma_alloc_pages() refuses (it needs a kernel address for the pages), while
+ * dma_alloc_coherent() takes it and maps it uncached.  So there such a buffer
+ * becomes coherent memory, as in mmap mode "off", rather than fail while CMA
+ * is free.
+ */
+static bool udmabuf_highmem_fallback(struct udmabuf *buf)
+{
+	u64 buddy_max = (u64)PAGE_SIZE << UDMABUF_MAX_PAGE_ORDER;
+	struct reserved_mem *rmem;
+
+	if (!IS_ENABLED(CONFIG_HIGHMEM) || !totalhigh_pages())
+		return false;
+	if (buf->rmem) {
+		rmem = of_reserved_mem_lookup(buf->rmem);
+		if (!rmem || !PageHighMem(pfn_to_page(PHYS_PFN(rmem->base))))
+			return false;
+	} else if (buf->alloc_size <= buddy_max) {
+		return false;
+	}
+	dev_warn(&buf->dev, "no cached memory for %llu bytes from %s: dma_alloc_pages() cannot use CMA in highmem; coherent memory instead, mapped uncached, syncs not needed (as mmap mode off)\n",
+		 buf->size, buf->rmem ? "its memory-region" : "CMA");
+	buf->coherent_alloc = true;
+	buf->mmap_mode = UDMABUF_MMAP_OFF;
+	return true;
+}
+
 static int udmabuf_alloc_memory(struct udmabuf *buf)
 {
-	return buf->coherent_alloc ? udmabuf_alloc_coherent(buf) :
-				     udmabuf_alloc_pages(buf);
+	phys_addr_t offered;
+	int err;
+
+	if (!buf->coherent_alloc) {
+		err = udmabuf_alloc_pages(buf);
+		if (!err && udmabuf_outside_region(buf, &offered))
+			err = -EADDRNOTAVAIL;
+		if (!err || !udmabuf_highmem_fallback(buf))
+			goto out;
+	}
+	err = udmabuf_alloc_coherent(buf);
+	if (!err && buf->page && udmabuf_outside_region(buf, &offered))
+		err = -EADDRNOTAVAIL;
+out:
+	if (err == -EADDRNOTAVAIL)
+		dev_err(&buf->dev, "cannot allocate %llu bytes from its memory-region %pOF: the region is full or fragmented%s (memory offered at %pa, outside it, not used)\n",
+			buf->size, buf->rmem,
+			IS_ENABLED(CONFIG_HIGHMEM) ? ", or lies in highmem" : "",
+			&offered);
+	else if (err)
+		udmabuf_log_alloc_failure(buf);
+	return err ? -ENOMEM : 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -2081,7 +2148,7 @@ static int udmabuf_check_request(const struct udmabuf_request *req)
 	}
 	if (req->size == 0 || req->size > SIZE_MAX - PAGE_SIZE) {
 		pr_err("u-dma-buf %s: invalid size %llu: it must be 1..%zu\n",
-		       name, req->size, SIZE_MAX - PAGE_SIZE);
+		       name, req->size, (size_t)(SIZE_MAX - PAGE_SIZE));
 		return -EINVAL;
 	}
 	if (req->minor >= UDMABUF_MAX_MINORS) {

@@ -507,6 +507,43 @@ static int udmabuf_alloc_pages(struct udmabuf *buf)
 }
 
 /*
+ * A parent between the start and the end of its removal (DEL_DEVICE to
+ * REMOVED_DEVICE) or of its driver's unbind (UNBIND_DRIVER to
+ * UNBOUND_DRIVER) is dying: its notifier has run, so a buffer made for it
+ * now would outlive its sysfs directory or its driver.  Under
+ * udmabuf_minors_lock.
+ */
+struct udmabuf_dying {
+	struct list_head node;
+	struct device *dev;
+};
+
+static LIST_HEAD(udmabuf_dying_parents);
+
+static int udmabuf_same_device(struct device *dev, const void *data)
+{
+	return dev == data;
+}
+
+/* Neither dying nor (after REMOVED_DEVICE) gone from its bus. */
+static bool udmabuf_parent_alive(struct device *parent)
+{
+	struct udmabuf_dying *dying;
+	struct device *found;
+
+	lockdep_assert_held(&udmabuf_minors_lock);
+	list_for_each_entry(dying, &udmabuf_dying_parents, node)
+		if (dying->dev == parent)
+			return false;
+	if (!parent->bus)
+		return true;
+	found = bus_find_device(parent->bus, NULL, parent,
+				udmabuf_same_device);
+	put_device(found);
+	return found == parent;
+}
+
+/*
  * Map the memory for the parent of a bound buffer, when the buffer is
  * published (under udmabuf_minors_lock, so a parent that goes away meanwhile
  * is seen in @parent_gone).  The memory is written back (pages) or uncached
@@ -518,7 +555,7 @@ static int udmabuf_map_for_parent(struct udmabuf *buf)
 	dma_addr_t addr;
 
 	lockdep_assert_held(&udmabuf_minors_lock);
-	if (buf->parent_gone) {
+	if (buf->parent_gone || !udmabuf_parent_alive(parent)) {
 		dev_err(&buf->dev, "%s went away while the buffer was made\n",
 			dev_name(parent));
 		return -ENODEV;
@@ -605,82 +642,110 @@ static void udmabuf_free_memory(struct udmabuf *buf)
 			       buf->mem_addr, DMA_BIDIRECTIONAL);
 	}
 	buf->vaddr = NULL;
+	buf->page = NULL;
+	buf->page_refcounted = false;
 }
 
 /*
  * Memory of a reusable memory-region must lie inside it: dma_alloc_pages()
  * takes it from the region's CMA area only if that can give it, and
- * otherwise from the page allocator, anywhere, without a word: when the
- * region is full or fragmented, or (32-bit) lies in highmem.
+ * otherwise from the page allocator, anywhere, without a word.  Says why the
+ * region could not give it.
  */
-static bool udmabuf_outside_region(struct udmabuf *buf, phys_addr_t *start)
+static const char *udmabuf_outside_region(struct udmabuf *buf)
 {
 	struct reserved_mem *rmem;
+	phys_addr_t start, end;
+	u64 limit;
 
 	if (!buf->rmem || buf->rmem_no_map)
-		return false;
+		return NULL;
 	rmem = of_reserved_mem_lookup(buf->rmem);
-	*start = page_to_phys(buf->page);
-	if (rmem && *start >= rmem->base &&
-	    buf->alloc_size <= rmem->size - (*start - rmem->base))
-		return false;
-	udmabuf_free_memory(buf);
-	return true;
+	if (!rmem)
+		return "it is not a reserved region the kernel knows";
+	start = page_to_phys(buf->page);
+	end = start + buf->alloc_size;
+	if (start >= rmem->base && end > start &&
+	    end <= rmem->base + rmem->size)
+		return NULL;
+	limit = min_not_zero(dma_get_mask(&buf->dev), buf->dev.bus_dma_limit);
+	if (phys_to_dma(&buf->dev, rmem->base + rmem->size - 1) > limit)
+		return "it lies beyond the buffer's DMA mask (set dma-mask)";
+	if (PageHighMem(pfn_to_page(PHYS_PFN(rmem->base))))
+		return "it lies in highmem, which dma_alloc_pages() cannot use";
+	return "it is full or fragmented";
 }
 
 /*
  * Contiguous memory beyond what the page allocator gives comes from CMA.  On
- * a 32-bit kernel with highmem, the CMA area often lies in highmem, which
- * dma_alloc_pages() refuses (it needs a kernel address for the pages), while
- * dma_alloc_coherent() takes it and maps it uncached.  So there such a buffer
- * becomes coherent memory, as in mmap mode "off", rather than fail while CMA
- * is free.
+ * a 32-bit kernel with highmem, the CMA area (or the buffer's region) often
+ * lies in highmem, which dma_alloc_pages() refuses (it needs a kernel address
+ * for the pages), while dma_alloc_coherent() takes it and maps it uncached.
+ * So there such a buffer becomes coherent memory, as in mmap mode "off",
+ * rather than fail while CMA is free; not in mode "page", which promises
+ * ordinary pages.
  */
-static bool udmabuf_highmem_fallback(struct udmabuf *buf)
+static bool udmabuf_try_coherent(struct udmabuf *buf)
 {
 	u64 buddy_max = (u64)PAGE_SIZE << UDMABUF_MAX_PAGE_ORDER;
-	struct reserved_mem *rmem;
 
-	if (!IS_ENABLED(CONFIG_HIGHMEM) || !totalhigh_pages())
+	if (!IS_ENABLED(CONFIG_HIGHMEM) || !totalhigh_pages() ||
+	    (buf->alloc_size <= buddy_max && !buf->rmem))
 		return false;
-	if (buf->rmem) {
-		rmem = of_reserved_mem_lookup(buf->rmem);
-		if (!rmem || !PageHighMem(pfn_to_page(PHYS_PFN(rmem->base))))
-			return false;
-	} else if (buf->alloc_size <= buddy_max) {
+	if (buf->mmap_mode == UDMABUF_MMAP_PAGE) {
+		dev_err(&buf->dev, "mmap mode page needs cached memory with a kernel address, and the memory for %llu bytes would be highmem CMA; use mode on or auto (coherent memory) or a region in lowmem\n",
+			buf->size);
 		return false;
 	}
-	dev_warn(&buf->dev, "no cached memory for %llu bytes from %s: dma_alloc_pages() cannot use CMA in highmem; coherent memory instead, mapped uncached, syncs not needed (as mmap mode off)\n",
-		 buf->size, buf->rmem ? "its memory-region" : "CMA");
 	buf->coherent_alloc = true;
-	buf->mmap_mode = UDMABUF_MMAP_OFF;
 	return true;
+}
+
+static bool udmabuf_highmem(struct udmabuf *buf)
+{
+	return buf->page && PageHighMem(buf->page);
+}
+
+/* One allocation; memory outside the buffer's region is given back (@why). */
+static int udmabuf_alloc_once(struct udmabuf *buf, const char **why,
+			      phys_addr_t *offered)
+{
+	int err = buf->coherent_alloc ? udmabuf_alloc_coherent(buf) :
+					udmabuf_alloc_pages(buf);
+
+	*why = NULL;
+	if (err || !buf->page)
+		return err;
+	*why = udmabuf_outside_region(buf);
+	if (!*why)
+		return 0;
+	*offered = page_to_phys(buf->page);
+	udmabuf_free_memory(buf);
+	return -ENOMEM;
 }
 
 static int udmabuf_alloc_memory(struct udmabuf *buf)
 {
-	phys_addr_t offered;
-	int err;
+	phys_addr_t offered = 0;
+	const char *why;
+	int err = udmabuf_alloc_once(buf, &why, &offered);
 
-	if (!buf->coherent_alloc) {
-		err = udmabuf_alloc_pages(buf);
-		if (!err && udmabuf_outside_region(buf, &offered))
-			err = -EADDRNOTAVAIL;
-		if (!err || !udmabuf_highmem_fallback(buf))
-			goto out;
+	if (err && !buf->coherent_alloc && udmabuf_try_coherent(buf)) {
+		err = udmabuf_alloc_once(buf, &why, &offered);
+		if (!err) {
+			buf->mmap_mode = UDMABUF_MMAP_OFF;
+			dev_warn(&buf->dev, "no cached memory for %llu bytes (%s): coherent memory instead, mapped uncached, syncs not needed (as mmap mode off)\n",
+				 buf->size, udmabuf_highmem(buf) ?
+				 "CMA in highmem, which dma_alloc_pages() cannot use" :
+				 "dma_alloc_pages() could not give it");
+		}
 	}
-	err = udmabuf_alloc_coherent(buf);
-	if (!err && buf->page && udmabuf_outside_region(buf, &offered))
-		err = -EADDRNOTAVAIL;
-out:
-	if (err == -EADDRNOTAVAIL)
-		dev_err(&buf->dev, "cannot allocate %llu bytes from its memory-region %pOF: the region is full or fragmented%s (memory offered at %pa, outside it, not used)\n",
-			buf->size, buf->rmem,
-			IS_ENABLED(CONFIG_HIGHMEM) ? ", or lies in highmem" : "",
-			&offered);
+	if (why)
+		dev_err(&buf->dev, "cannot allocate %llu bytes from its memory-region %pOF: %s (memory offered at %pa, outside it, not used)\n",
+			buf->size, buf->rmem, why, &offered);
 	else if (err)
 		udmabuf_log_alloc_failure(buf);
-	return err ? -ENOMEM : 0;
+	return err;
 }
 
 /* ------------------------------------------------------------------------
@@ -2961,10 +3026,18 @@ static struct udmabuf *udmabuf_detach_bound(struct device *parent)
  */
 static void udmabuf_parent_gone(struct device *parent)
 {
+	struct udmabuf_dying *dying = kmalloc(sizeof(*dying), GFP_KERNEL);
 	struct udmabuf *buf;
 	int id;
 
 	mutex_lock(&udmabuf_minors_lock);
+	if (dying) {
+		dying->dev = parent;
+		list_add(&dying->node, &udmabuf_dying_parents);
+	} else {
+		pr_warn("u-dma-buf: out of memory: a buffer for %s made during its removal is not refused\n",
+			dev_name(parent));
+	}
 	idr_for_each_entry(&udmabuf_minors, buf, id) {
 		if (READ_ONCE(buf->dma_dev) != parent || parent == &buf->dev)
 			continue;
@@ -2975,22 +3048,46 @@ static void udmabuf_parent_gone(struct device *parent)
 	mutex_unlock(&udmabuf_minors_lock);
 }
 
+/* The end of a removal or unbind: @parent is no longer dying (or is gone). */
+static void udmabuf_parent_done(struct device *parent, bool all)
+{
+	struct udmabuf_dying *dying, *next;
+
+	mutex_lock(&udmabuf_minors_lock);
+	list_for_each_entry_safe(dying, next, &udmabuf_dying_parents, node) {
+		if (!all && dying->dev != parent)
+			continue;
+		list_del(&dying->node);
+		kfree(dying);
+		if (!all)
+			break;
+	}
+	mutex_unlock(&udmabuf_minors_lock);
+}
+
 /*
  * When a parent goes away (removal or driver unbind), its buffers go first,
- * and their mapping for it before this returns.
+ * and their mapping for it before this returns; until the removal or
+ * unbind ends, no buffer is made for it.
  */
 static int udmabuf_parent_notify(struct notifier_block *nb,
 				 unsigned long action, void *data)
 {
 	struct udmabuf *buf;
 
-	if (action != BUS_NOTIFY_DEL_DEVICE &&
-	    action != BUS_NOTIFY_UNBIND_DRIVER)
-		return NOTIFY_DONE;
-	udmabuf_parent_gone(data);
-	while ((buf = udmabuf_detach_bound(data)))
-		udmabuf_destroy_bound(buf);
-	return NOTIFY_OK;
+	switch (action) {
+	case BUS_NOTIFY_DEL_DEVICE:
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		udmabuf_parent_gone(data);
+		while ((buf = udmabuf_detach_bound(data)))
+			udmabuf_destroy_bound(buf);
+		return NOTIFY_OK;
+	case BUS_NOTIFY_REMOVED_DEVICE:
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+		udmabuf_parent_done(data, false);
+		return NOTIFY_OK;
+	}
+	return NOTIFY_DONE;
 }
 
 /* Buses a buffer can be bound to, by the names used in bind= and bus=. */
@@ -3671,6 +3768,7 @@ static void udmabuf_unwatch_parents(int count)
 	while (count--)
 		bus_unregister_notifier(udmabuf_buses[count].type,
 					&udmabuf_buses[count].nb);
+	udmabuf_parent_done(NULL, true);
 }
 
 static int udmabuf_watch_parents(void)

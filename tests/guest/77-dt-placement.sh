@@ -3,7 +3,8 @@
 # dt-place-fill takes all 4 MiB of the reusable region dt-pool-small; dt-place-over (64 KiB,
 # the same region) must then be refused with a log line naming the region, never be made
 # from the page allocator outside it (dma_alloc_pages() falls back there without a word);
-# once dt-place-fill is unbound, dt-place-over fits (tests/dt/placement.dtsi).
+# once dt-place-fill is unbound, dt-place-over fits.  The same for dt-pool-low, low in RAM,
+# where the memory offered lies above the region (tests/dt/placement.dtsi).
 # shellcheck source=tests/guest/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/guest/dt_lib.sh
@@ -26,29 +27,44 @@ inside() {
 	yesno in_region "$(attr "$1" phys_addr)" "$(attr "$1" size)" $REGION
 }
 
-REGION=$(reg_of /reserved-memory/dt-pool-small@6a000000)
-if [ -z "$(pdev_of /dt-place-fill)" ] || [ -z "$(pdev_of /dt-place-over)" ] || [ -z "$REGION" ]; then
-	not_ok "the nodes of tests/dt/placement.dtsi are in the tree" \
-		"expected two platform devices and a region got '$(pdev_of /dt-place-fill)' '$(pdev_of /dt-place-over)' '$REGION'"
-	finish
-fi
+# offered NAME: the address the refusal line says was offered.
+offered() { mod_lines_of "$1" | sed -n 's/.*memory offered at \(0x[0-9a-f]*\), outside it.*/\1/p' | head -n 1; }
+
 if ! dt_load "insmod with the device-tree nodes"; then
 	finish
 fi
-
-kmark
-check "bind dt-place-fill (4 MiB, all of dt-pool-small): made, inside the region" "OK yes" \
-	"$(bind dt-place-fill) $(inside dt-place-fill)"
-check "bind dt-place-over (64 KiB more) while the region is full: refused, no buffer" "refused no" \
-	"$([ "$(bind dt-place-over)" = OK ] && echo bound || echo refused) $(yesno [ -e "$CLASS/dt-place-over" ])"
-n=$(mod_lines_of dt-place-over | grep -c "memory-region .*dt-pool-small.*full or fragmented.*outside it" || true)
-check "dt-place-over: one log line names dt-pool-small, says it is full and that memory outside it was refused" 1 "$n"
-diag "log: $(mod_lines_of dt-place-over | head -n 3)"
-unbind dt-place-over
-unbind dt-place-fill
-check "after dt-place-fill is unbound, bind dt-place-over: made, inside the region" "OK yes" \
-	"$(bind dt-place-over) $(inside dt-place-over)"
-unbind dt-place-over
+# place POOL FILL OVER WHERE: FILL takes all of POOL, OVER is refused (the memory offered
+# lies WHERE: below or above the region), then fits once FILL is unbound.
+place() {
+	REGION=$(reg_of "/reserved-memory/$1")
+	if [ -z "$(pdev_of "/$2")" ] || [ -z "$(pdev_of "/$3")" ] || [ -z "$REGION" ]; then
+		not_ok "the nodes $2, $3 and region $1 of tests/dt/placement.dtsi are in the tree" \
+			"expected two platform devices and a region got '$(pdev_of "/$2")' '$(pdev_of "/$3")' '$REGION'"
+		return
+	fi
+	kmark
+	check "bind $2 (all of $1): made, inside the region" "OK yes" "$(bind "$2") $(inside "$2")"
+	check "bind $3 while $1 is full: refused, no buffer" "refused no" \
+		"$([ "$(bind "$3")" = OK ] && echo bound || echo refused) $(yesno [ -e "$CLASS/$3" ])"
+	n=$(mod_lines_of "$3" | grep -c "memory-region .*${1%@*}.*full or fragmented.*outside it" || true)
+	check "$3: one log line names ${1%@*}, says it is full and that memory outside it was refused" 1 "$n"
+	diag "log: $(mod_lines_of "$3" | head -n 3)"
+	o=$(offered "$3")
+	# shellcheck disable=SC2086 # REGION is two words, address and size
+	set -- "$@" $REGION
+	if [ "$4" = below ]; then
+		where=$([ -n "$o" ] && [ $((o)) -lt $(($5)) ] && echo below)
+	else
+		where=$([ -n "$o" ] && [ $((o)) -ge $(($5 + $6)) ] && echo above)
+	fi
+	check "$3: the memory offered ($o) lay $4 the region ($5 + $6): the case this node is for" "$4" "$where"
+	unbind "$3"
+	unbind "$2"
+	check "after $2 is unbound, bind $3: made, inside the region" "OK yes" "$(bind "$3") $(inside "$3")"
+	unbind "$3"
+}
+place dt-pool-small@6a000000 dt-place-fill dt-place-over below
+place dt-pool-low@43000000 dt-place-low-fill dt-place-low-over above
 check_log_clean "no kernel warning in the placement suite"
 must_unload "rmmod after the placement checks"
 finish

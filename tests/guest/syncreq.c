@@ -108,7 +108,7 @@ static int map(int fd, int argc, char **argv)
 	if (!strcmp(argv[2], "msync")) {
 		if (argc != 6)
 			return 2;
-		m[num(argv[5]) * PG] ^= 0;
+		((volatile uint8_t *)m)[num(argv[5]) * PG] ^= 0;
 		if (msync(m + num(argv[5]) * PG, PG, MS_SYNC))
 			return fail("msync");
 	}

@@ -41,6 +41,13 @@
  * out".  A removal of edu run at SCHED_FIFO then preempts a manager delete right
  * between its unpublishing the buffer and its deleting the device, and so finds the
  * buffer half removed: the window of a delete racing the parent's removal.
+ *
+ * With edu=1, writing 1 to .../parameters/stall_late arms a stall of edu's next removal
+ * after u-dma-buf's notifier has run: a notifier of BUS_NOTIFY_DEL_DEVICE with a lower
+ * priority logs "stall_late: waiting" and waits (at most 10 s) until 1 is written to
+ * .../parameters/release, then logs "stall_late: released" or "stall_late: timed out".
+ * Meanwhile edu is still on its bus: a buffer made for it then would outlive its sysfs
+ * directory.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -167,6 +174,46 @@ static struct notifier_block stall_nb = {
 	.priority = 1,
 };
 
+static bool stall_late;
+module_param(stall_late, bool, 0644);
+MODULE_PARM_DESC(stall_late, "with edu=1: stall edu's next removal after u-dma-buf's notifier");
+
+static DECLARE_COMPLETION(stall_late_release);
+
+static int release_param_set(const char *val, const struct kernel_param *kp)
+{
+	complete(&stall_late_release);
+	return 0;
+}
+
+static const struct kernel_param_ops release_param_ops = {
+	.set = release_param_set,
+};
+module_param_cb(release, &release_param_ops, NULL, 0200);
+MODULE_PARM_DESC(release, "write 1: let the stalled removal of stall_late go on");
+
+static int stall_late_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	struct device *dev = data;
+	unsigned long left;
+
+	if (action != BUS_NOTIFY_DEL_DEVICE || !READ_ONCE(stall_late) ||
+	    to_pci_dev(dev)->vendor != 0x1234 || to_pci_dev(dev)->device != 0x11e8)
+		return NOTIFY_DONE;
+	WRITE_ONCE(stall_late, false);
+	reinit_completion(&stall_late_release);
+	pr_info(PFX "stall_late: waiting\n");
+	left = wait_for_completion_timeout(&stall_late_release, 10 * HZ);
+	pr_info(PFX "stall_late: %s\n", left ? "released" : "timed out");
+	return NOTIFY_OK;
+}
+
+/* After u-dma-buf's notifier. */
+static struct notifier_block stall_late_nb = {
+	.notifier_call = stall_late_notify,
+	.priority = -1,
+};
+
 static void stall_init(void)
 {
 	int err = register_kprobe(&stall_kprobe);
@@ -175,10 +222,13 @@ static void stall_init(void)
 	stall_kprobe_on = !err;
 	err = bus_register_notifier(&pci_bus_type, &stall_nb);
 	report(!err, "edu: PCI bus notifier for the stall", "expected 0 got %d", err);
+	err = bus_register_notifier(&pci_bus_type, &stall_late_nb);
+	report(!err, "edu: PCI bus notifier for the late stall", "expected 0 got %d", err);
 }
 
 static void stall_exit(void)
 {
+	bus_unregister_notifier(&pci_bus_type, &stall_late_nb);
 	bus_unregister_notifier(&pci_bus_type, &stall_nb);
 	if (stall_kprobe_on)
 		unregister_kprobe(&stall_kprobe);

@@ -77,20 +77,18 @@ static uint64_t attr_u64(const char *attr)
 /*
  * One cache sync of [offset, offset + size). sysfs: write the encoded
  * command "0x<offset:8 hex><size|dir<<2|1:8 hex>" (size a multiple of 16).
- * ioctl: SET_SYNC takes exact values (and stores them as the buffer's
- * sync_offset/sync_size/sync_direction).
+ * ioctl: the same encoded command through SET_SYNC_FOR_CPU/DEVICE. Both are
+ * one-off syncs: the buffer's stored sync_offset/sync_size/sync_direction,
+ * which other programs rely on, stay as they are (SET_SYNC would change them).
  */
 static void sync_range(int for_device, uint64_t offset, uint64_t size, int dir)
 {
 	if (use_ioctl) {
-		u_dma_buf_ioctl_sync_args a = { .size = size, .offset = offset };
+		uint64_t cmd = offset << 32 | size | (uint64_t)dir << 2 | 1;
 
-		SET_U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD(&a, for_device ?
-			U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD_FOR_DEVICE :
-			U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD_FOR_CPU);
-		SET_U_DMA_BUF_IOCTL_FLAGS_SYNC_DIR(&a, dir);
-		if (ioctl(buf_fd, U_DMA_BUF_IOCTL_SET_SYNC, &a))
-			die("ioctl SET_SYNC");
+		if (ioctl(buf_fd, for_device ? U_DMA_BUF_IOCTL_SET_SYNC_FOR_DEVICE :
+			  U_DMA_BUF_IOCTL_SET_SYNC_FOR_CPU, &cmd))
+			die(for_device ? "ioctl SET_SYNC_FOR_DEVICE" : "ioctl SET_SYNC_FOR_CPU");
 	} else {
 		char path[256];
 		FILE *f;

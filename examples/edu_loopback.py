@@ -28,6 +28,10 @@ except ImportError:  # running from the repository: use ../python
     import udmabuf
 
 
+class SetupError(Exception):
+    """Not a data mismatch: the device or the buffer could not be set up (exit 2)."""
+
+
 class Edu:
     """Minimal driver for QEMU's edu device: BAR0 registers, DMA engine."""
 
@@ -40,7 +44,7 @@ class Edu:
                 if (v.read().strip(), i.read().strip()) == ("0x1234", "0x11e8"):
                     break
         else:
-            raise SystemExit("edu_loopback.py: no edu PCI device (1234:11e8)")
+            raise SetupError("no edu PCI device (1234:11e8)")
         # PCI command register (config offset 4): bit 1 memory, bit 2 bus master.
         self.cfg = os.open(path + "/config", os.O_RDWR)
         self.saved = os.pread(self.cfg, 2, 4)
@@ -59,7 +63,7 @@ class Edu:
         end = time.monotonic() + 10
         while int(self.regs[0x98 // 8]) & 1:
             if time.monotonic() > end:
-                raise SystemExit("edu_loopback.py: DMA did not finish")
+                raise SetupError("DMA did not finish")
             time.sleep(0.001)
 
     def close(self):
@@ -88,7 +92,7 @@ def loopback_buffer(edu, name, count, interface):
 
 def loopback_allocate(edu, name, count, interface):
     """PYNQ style: two arrays from allocate() on a Pool of the buffer."""
-    pool = udmabuf.Pool(name, alignment=64, interface=interface)
+    pool = udmabuf.Pool(name, interface=interface)
     with udmabuf.allocate(count, np.uint8, target=pool) as src, \
             udmabuf.allocate(count, np.uint8, target=pool) as dst:
         src[:] = np.arange(count) * 7 + 3
@@ -99,6 +103,7 @@ def loopback_allocate(edu, name, count, interface):
         edu.dma(Edu.RAM, dst.physical_address, count, to_ram=True)
         dst.sync_from_device()
         bad = int(np.count_nonzero(src != dst))
+    del src, dst
     pool.close()
     return bad, pool.buffer.dma_addr
 
@@ -113,11 +118,15 @@ def main():
     a = p.parse_args()
     if not 0 < a.count <= 4080 or a.count % 16:  # QEMU 7.2 aborts on 4096
         p.error("--count must be a multiple of 16 in 16..4080")
-    edu = Edu(bus_master=not a.no_bus_master)
+    try:
+        edu = Edu(bus_master=not a.no_bus_master)
+    except (SetupError, OSError) as e:
+        print("edu_loopback.py: %s" % e, file=sys.stderr)
+        return 2
     try:
         run = loopback_allocate if a.allocate else loopback_buffer
         bad, addr = run(edu, a.buffer, a.count, "sysfs" if a.sysfs else "ioctl")
-    except udmabuf.UdmabufError as e:
+    except (udmabuf.UdmabufError, SetupError, OSError) as e:
         print("edu_loopback.py: %s" % e, file=sys.stderr)
         return 2
     finally:

@@ -11,8 +11,11 @@
  *   udmabuf [--json] sync-cpu|sync-device <name> [--offset N] [--size N]
  *                           [--dir both|to|from] [--sysfs]
  *
- * sync-* use the SET_SYNC ioctl (exact range, stored as the buffer's sync
- * range); --sysfs writes the encoded command instead (size a multiple of 16).
+ * sync-* are one-off syncs: the encoded command (INTERFACE 5.2) through the
+ * SET_SYNC_FOR_CPU/DEVICE ioctls, or with --sysfs written to sync_for_cpu/
+ * sync_for_device; the buffer's stored sync range is never changed. The encoded
+ * command carries sizes in multiples of 16: other sizes are widened by less
+ * than 16 bytes inside the buffer (with --sysfs they are refused).
  * Exit status: 0 done, 1 the kernel or the buffer said no, 2 usage.
  */
 #define _GNU_SOURCE
@@ -36,16 +39,70 @@
 
 static int json;
 
-static void usage(void)
+static void usage_to(FILE *out, int status)
 {
-	fprintf(stderr,
+	fprintf(out,
 		"usage: udmabuf [--json] list\n"
 		"       udmabuf [--json] show <name>\n"
 		"       udmabuf [--json] create <name> <size>[K|M|G] [bus=<pci|amba|platform>] [device=<dev>]\n"
 		"                        [dma-mask=<12..64>] [quirk-mmap-on|quirk-mmap-off|quirk-mmap-auto|quirk-mmap-page]\n"
 		"       udmabuf [--json] delete <name>\n"
-		"       udmabuf [--json] sync-cpu|sync-device <name> [--offset N] [--size N] [--dir both|to|from] [--sysfs]\n");
-	exit(2);
+		"       udmabuf [--json] sync-cpu|sync-device <name> [--offset N] [--size N] [--dir both|to|from] [--sysfs]\n"
+		"       udmabuf --help\n");
+	exit(status);
+}
+
+static void usage(void)
+{
+	usage_to(stderr, 2);
+}
+
+/* Prints @s as a JSON string: quotes, backslashes and control characters
+ * escaped, valid UTF-8 as it is, any other byte as U+FFFD. */
+static void json_str(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	putchar('"');
+	while (*p) {
+		unsigned char c = *p;
+		int n = 0, i;
+
+		if (c == '"' || c == '\\') {
+			printf("\\%c", c);
+			p++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			printf("\\u%04x", c);
+			p++;
+			continue;
+		}
+		if (c < 0x80) {
+			putchar(c);
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		for (i = 1; i <= n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+		/* overlong 3/4-byte forms, surrogates and > U+10FFFF are not UTF-8 */
+		if (n && i > n && !((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
+				    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))) {
+			fwrite(p, 1, n + 1, stdout);
+			p += n + 1;
+		} else {
+			printf("\\ufffd");
+			p++;
+		}
+	}
+	putchar('"');
 }
 
 static const char *errno_name(int e)
@@ -76,19 +133,39 @@ static void fail(int e, const char *hint, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "udmabuf: %s: %s%s%s\n", what, strerror(e), hint ? "; " : "", hint ? hint : "");
-	if (json)
-		printf("{\"error\": \"%s\", \"errno\": \"%s\", \"message\": \"%s\"}\n",
-		       what, errno_name(e), strerror(e));
+	if (json) {
+		printf("{\"error\": ");
+		json_str(what);
+		printf(", \"errno\": \"%s\", \"message\": ", errno_name(e));
+		json_str(strerror(e));
+		printf("}\n");
+	}
 	exit(1);
 }
 
 /* A name must be a plain file name (it is used in paths). */
 static const char *check_name(const char *name)
 {
-	if (!*name || strlen(name) > 63 || strpbrk(name, "/\\\"") || name[0] == '.') {
+	if (!*name || strlen(name) > 63 || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, "..")) {
 		fprintf(stderr, "udmabuf: bad buffer name '%s'\n", name);
 		exit(2);
 	}
+	return name;
+}
+
+/* ... and one that the manager is given is one token of one command. */
+static const char *check_new_name(const char *name)
+{
+	const char *p;
+
+	check_name(name);
+	for (p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || strchr(" ;!", *p)) {
+			fprintf(stderr, "udmabuf: bad buffer name '%s' (no spaces, control characters, ';' or '!')\n",
+				name);
+			exit(2);
+		}
 	return name;
 }
 
@@ -132,6 +209,11 @@ static uint64_t number(const char *s, const char *what)
 	uint64_t v, mul = 1;
 	char *end;
 
+	/* strtoull() would skip blanks and take a sign: " -1" is 2^64 - 1 */
+	if (!isdigit((unsigned char)s[0])) {
+		fprintf(stderr, "udmabuf: bad %s '%s'\n", what, s);
+		exit(2);
+	}
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (*end == 'K' || *end == 'k')
@@ -140,7 +222,7 @@ static uint64_t number(const char *s, const char *what)
 		mul = 1ULL << 20, end++;
 	else if (*end == 'G' || *end == 'g')
 		mul = 1ULL << 30, end++;
-	if (errno || end == s || *end || s[0] == '-' || (v && mul > UINT64_MAX / v)) {
+	if (errno || end == s || *end || (v && mul > UINT64_MAX / v)) {
 		fprintf(stderr, "udmabuf: bad %s '%s'\n", what, s);
 		exit(2);
 	}
@@ -173,10 +255,13 @@ static int cmd_list(void)
 		if (attr(names[i], "size", size, sizeof(size)) ||
 		    attr(names[i], "phys_addr", addr, sizeof(addr)))
 			continue;	/* went away meanwhile */
-		if (json)
-			printf("%s{\"name\": \"%s\", \"size\": %s, \"dma_addr\": \"%s\"}",
-			       i ? ", " : "", names[i], size, addr);
-		else
+		if (json) {
+			printf("%s{\"name\": ", i ? ", " : "");
+			json_str(names[i]);
+			printf(", \"size\": %s, \"dma_addr\": ", size);
+			json_str(addr);
+			printf("}");
+		} else
 			printf("%-24s %12s  %s\n", names[i], size, addr);
 		free(names[i]);
 	}
@@ -208,20 +293,23 @@ static int cmd_show(const char *name)
 			dma_bits = GET_U_DMA_BUF_IOCTL_FLAGS_DMA_MASK(&info);
 		close(fd);
 	}
-	if (json)
-		printf("{\"name\": \"%s\"", name);
-	else
+	if (json) {
+		printf("{\"name\": ");
+		json_str(name);
+	} else {
 		printf("name:            %s\n", name);
+	}
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		e = attr(name, attrs[i], v, sizeof(v));
 		if (e)
 			fail(-e, NULL, "read %s/%s/%s", CLASS, name, attrs[i]);
 		snprintf(key, sizeof(key), " %s ", attrs[i]);
-		if (json && strstr(numeric, key))
+		if (json && strstr(numeric, key) && v[0] && strspn(v, "0123456789") == strlen(v)) {
 			printf(", \"%s\": %s", attrs[i], v);
-		else if (json)
-			printf(", \"%s\": \"%s\"", attrs[i], v);
-		else
+		} else if (json) {
+			printf(", \"%s\": ", attrs[i]);
+			json_str(v);
+		} else
 			printf("%s:%*s%s\n", attrs[i], (int)(16 - strlen(attrs[i])), "", v);
 	}
 	if (json)
@@ -270,7 +358,7 @@ static int cmd_create(int argc, char **argv)
 
 	if (argc < 2)
 		usage();
-	check_name(argv[0]);
+	check_new_name(argv[0]);
 	size = number(argv[1], "size");
 	if (!size) {
 		fprintf(stderr, "udmabuf: size must be > 0\n");
@@ -278,8 +366,9 @@ static int cmd_create(int argc, char **argv)
 	}
 	len = snprintf(cmd, sizeof(cmd), "create %s %" PRIu64, argv[0], size);
 	for (i = 2; i < argc; i++) {
-		if (strncmp(argv[i], "bus=", 4) && strncmp(argv[i], "device=", 7) &&
-		    strncmp(argv[i], "dma-mask=", 9) && strncmp(argv[i], "quirk-mmap-", 11)) {
+		if ((strncmp(argv[i], "bus=", 4) && strncmp(argv[i], "device=", 7) &&
+		     strncmp(argv[i], "dma-mask=", 9) && strncmp(argv[i], "quirk-mmap-", 11)) ||
+		    strpbrk(argv[i], " \t\n\r;")) {
 			fprintf(stderr, "udmabuf: unknown create option '%s'\n", argv[i]);
 			exit(2);
 		}
@@ -290,8 +379,11 @@ static int cmd_create(int argc, char **argv)
 	strcat(cmd, "\n");
 	snprintf(what, sizeof(what), "create %s", argv[0]);
 	manager(cmd, what);
-	if (json)
-		printf("{\"created\": \"%s\", \"size\": %" PRIu64 "}\n", argv[0], size);
+	if (json) {
+		printf("{\"created\": ");
+		json_str(argv[0]);
+		printf(", \"size\": %" PRIu64 "}\n", size);
+	}
 	return 0;
 }
 
@@ -299,12 +391,15 @@ static int cmd_delete(const char *name)
 {
 	char cmd[128], what[96];
 
-	check_name(name);
+	check_new_name(name);
 	snprintf(cmd, sizeof(cmd), "delete %s\n", name);
 	snprintf(what, sizeof(what), "delete %s", name);
 	manager(cmd, what);
-	if (json)
-		printf("{\"deleted\": \"%s\"}\n", name);
+	if (json) {
+		printf("{\"deleted\": ");
+		json_str(name);
+		printf("}\n");
+	}
 	return 0;
 }
 
@@ -365,25 +460,36 @@ static int cmd_sync(int for_device, int argc, char **argv)
 		if (fd < 0 || write(fd, text, strlen(text)) < 0)
 			fail(errno, NULL, "write %s to %s", text, path);
 		close(fd);
-	} else {
-		u_dma_buf_ioctl_sync_args a = { .size = len, .offset = offset };
+	} else if (len) {
+		/* One-off: the encoded command, widened to a multiple of 16 inside the buffer. */
+		uint64_t n = (len + 15) & ~15ULL, start = offset, cmd;
 
+		if (n > size)
+			fail(EINVAL, "the encoded sync command needs a multiple of 16 inside the buffer",
+			     "sync range size=%" PRIu64 " of %s (%" PRIu64 " bytes)", len, name, size);
+		if (start + n > size)
+			start = size - n;
+		if (start >> 32 || n >> 32)
+			fail(ERANGE, "the encoded sync command has 32-bit fields", "sync offset/size");
+		cmd = start << 32 | n | (uint64_t)dir << 2 | 1;
 		snprintf(path, sizeof(path), "/dev/%s", name);
-		fd = open(path, O_RDWR);
+		fd = open(path, O_RDONLY);
 		if (fd < 0)
 			fail(errno, errno == EACCES ? "no access to the device node" : NULL, "open %s", path);
-		SET_U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD(&a, for_device ?
-			U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD_FOR_DEVICE : U_DMA_BUF_IOCTL_FLAGS_SYNC_CMD_FOR_CPU);
-		SET_U_DMA_BUF_IOCTL_FLAGS_SYNC_DIR(&a, dir);
-		if (len && ioctl(fd, U_DMA_BUF_IOCTL_SET_SYNC, &a))
-			fail(errno, NULL, "SET_SYNC on %s", name);
+		if (ioctl(fd, for_device ? U_DMA_BUF_IOCTL_SET_SYNC_FOR_DEVICE :
+			  U_DMA_BUF_IOCTL_SET_SYNC_FOR_CPU, &cmd))
+			fail(errno, NULL, "%s on %s", for_device ? "SET_SYNC_FOR_DEVICE" :
+			     "SET_SYNC_FOR_CPU", name);
 		close(fd);
 	}
-	if (json)
-		printf("{\"synced\": \"%s\", \"for\": \"%s\", \"offset\": %" PRIu64
+	if (json) {
+		printf("{\"synced\": ");
+		json_str(name);
+		printf(", \"for\": \"%s\", \"offset\": %" PRIu64
 		       ", \"size\": %" PRIu64 ", \"direction\": %d, \"via\": \"%s\"}\n",
-		       name, for_device ? "device" : "cpu", offset, len, dir,
+		       for_device ? "device" : "cpu", offset, len, dir,
 		       use_sysfs ? "sysfs" : "ioctl");
+	}
 	return 0;
 }
 
@@ -392,6 +498,8 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	while (i < argc && argv[i][0] == '-' && argv[i][1] == '-') {
+		if (!strcmp(argv[i], "--help"))
+			usage_to(stdout, 0);
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else

@@ -9,13 +9,14 @@
 
 from .buffer import (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE, Buffer, UdmabufError,
                      NoSuchBuffer, PermissionDenied, SizeError, AlignmentError,
-                     OutOfDmaMemory, BufferExists, BufferBusy, create, delete, names,
-                     encode_sync)
-from .allocate import (DmaArray, Manager, Pool, allocate, set_backend, get_backend)
+                     OutOfDmaMemory, BufferExists, BufferBusy, BadName, create, delete, names,
+                     encode_sync, encoded_ranges, check_name)
+from .allocate import (DmaArray, Manager, Pool, allocate, set_backend, get_backend,
+                       byte_bounds, byte_runs)
 
 __version__ = "0.1.0"
 __all__ = ["BIDIRECTIONAL", "TO_DEVICE", "FROM_DEVICE", "Buffer", "UdmabufError",
            "NoSuchBuffer", "PermissionDenied", "SizeError", "AlignmentError",
-           "OutOfDmaMemory", "BufferExists", "BufferBusy", "create", "delete", "names",
-           "encode_sync", "DmaArray", "Manager", "Pool", "allocate", "set_backend",
-           "get_backend"]
+           "OutOfDmaMemory", "BufferExists", "BufferBusy", "BadName", "create", "delete",
+           "names", "encode_sync", "encoded_ranges", "check_name", "DmaArray", "Manager", "Pool", "allocate", "set_backend",
+           "get_backend", "byte_bounds", "byte_runs"]

@@ -4,32 +4,115 @@
 Two backends:
   Manager()  one new buffer per allocation through /dev/u-dma-buf-mgr (root);
   Pool(name) sub-allocation from one large pre-created buffer (no root needed).
+
+Lifetime: an array (and every view of it) keeps its memory mapped and reserved. freebuffer()
+ends the array's DMA life (its sync methods raise, the array turns read-only), and the memory
+goes back to the Pool or the kernel when no array over it is left (the array itself and
+every view: when the last of them is garbage collected). So no view ever reads or writes
+memory that another allocation owns, and nothing is unmapped under a live array.
 """
 
-import ctypes
+import collections
+import errno
+import fcntl
 import itertools
 import os
+import struct
 import threading
+import warnings
 import weakref
 
 import numpy as np
 
 from .buffer import (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE, Buffer, SizeError,
-                     OutOfDmaMemory, UdmabufError, create, delete)
+                     OutOfDmaMemory, UdmabufError, create, delete, check_name)
+
+# arm64's ARCH_DMA_MINALIGN (the largest of the architectures the module supports): two
+# allocations never share a cache line, so syncing one never touches the other.
+DMA_MINALIGN = 128
+
+
+def byte_bounds(a):
+    """(low, high) CPU addresses of the bytes an array covers (np.byte_bounds, which NumPy 2
+    removed from the main namespace)."""
+    ai = a.__array_interface__
+    low = high = ai["data"][0]
+    itemsize = a.dtype.itemsize
+    if a.size == 0:
+        return low, low
+    strides = ai["strides"]
+    if strides is None:
+        return low, low + a.size * itemsize
+    for n, st in zip(ai["shape"], strides):
+        if st < 0:
+            low += (n - 1) * st
+        else:
+            high += (n - 1) * st
+    return low, high + itemsize
+
+
+def byte_runs(a):
+    """The contiguous byte runs [(low, high), ...] of an array (sorted, merged): one run for
+    a contiguous array, one per row segment for a strided view such as a[:, 1]."""
+    lo, hi = byte_bounds(a)
+    if a.size == 0:
+        return []
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return [(lo, hi)]
+    shape, strides, item = a.shape, a.strides, a.dtype.itemsize
+    # Innermost dimensions that are contiguous form one run.
+    run, k = item, len(shape)
+    while k > 0 and strides[k - 1] == run:
+        run *= shape[k - 1]
+        k -= 1
+    if k == len(shape) and shape:  # the innermost axis is strided: runs of one element
+        run = item
+    starts = np.zeros(1, dtype=np.int64)
+    for n, st in zip(shape[:k], strides[:k]):
+        starts = (starts[:, None] + np.arange(n, dtype=np.int64) * st).ravel()
+    base = a.__array_interface__["data"][0]
+    starts = np.sort(starts) + base
+    runs = []
+    for s in starts.tolist():
+        if runs and s <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], s + run))
+        else:
+            runs.append((s, s + run))
+    return runs
+
+
+class _Owner:
+    """The base of every array of one allocation: exposes its memory to NumPy and holds
+    the allocation (and through it the mapping) alive as long as any array uses it."""
+
+    def __init__(self, alloc, shape, dtype):
+        self.alloc = alloc
+        self.__array_interface__ = {
+            "data": (alloc.buffer.address + alloc.offset, False),
+            "shape": tuple(shape), "typestr": dtype.str, "descr": dtype.descr, "version": 3}
 
 
 class Allocation:
-    """One allocated range: `buffer` (a Buffer), `offset`, `nbytes`; freed once."""
+    """One allocated range: `buffer` (a Buffer), `offset`, `nbytes`. Its memory returns to
+    the backend once, when the allocation is garbage (no array over it is left)."""
 
-    def __init__(self, backend, buffer, offset, nbytes):
+    def __init__(self, backend, buffer, offset, nbytes, cacheable=True):
         self.backend, self.buffer, self.offset, self.nbytes = backend, buffer, offset, nbytes
+        self.cacheable = cacheable
         self.freed = False
-        self._finalizer = weakref.finalize(self, backend._free, buffer, offset, nbytes)
+        if buffer._mm is None:
+            raise UdmabufError("buffer %s is closed" % buffer.name)
+        # An export of the mapping, held for as long as this allocation lives: close()
+        # cannot unmap it meanwhile. The finalizer releases it before the backend's release.
+        weakref.finalize(self, _release, backend, buffer, offset, nbytes, memoryview(buffer._mm))
 
     def free(self):
-        if not self.freed:
-            self.freed = True
-            self._finalizer()
+        self.freed = True
+
+
+def _release(backend, buffer, offset, nbytes, view):
+    view.release()
+    backend._release(buffer, offset, nbytes)
 
 
 class DmaArray(np.ndarray):
@@ -37,9 +120,9 @@ class DmaArray(np.ndarray):
     their flush()/invalidate() sync only the bytes they cover."""
 
     def __array_finalize__(self, obj):
-        # A view keeps the allocation; a copy (memory elsewhere) does not.
+        # A view keeps the allocation; new memory (a copy, a ufunc result) does not.
         a = getattr(obj, "_alloc", None)
-        if a is not None and not a.freed and self.size:
+        if a is not None and self.size:
             p = self.__array_interface__["data"][0] - a.buffer.address
             if not a.offset <= p < a.offset + a.nbytes:
                 a = None
@@ -51,14 +134,16 @@ class DmaArray(np.ndarray):
             raise UdmabufError("this array is not in DMA memory (a copy, not a view)")
         if a.freed:
             raise UdmabufError("the buffer of this array has been freed (freebuffer())")
+        if a.buffer.closed or getattr(a.backend, "closed", False):
+            raise UdmabufError("the pool or buffer of this array has been closed")
         return a
 
     def _byte_range(self):
-        """(offset in the u-dma-buf buffer, size) of the bytes this view covers."""
+        """(offset in the u-dma-buf buffer, size) of the span this view covers."""
         a = self._alloc_or_raise()
         if self.size == 0:
             return a.offset, 0
-        low, high = np.byte_bounds(self)
+        low, high = byte_bounds(self)
         off = low - a.buffer.address
         if off < a.offset or high - a.buffer.address > a.offset + a.nbytes:
             raise UdmabufError("array does not lie in its allocation")
@@ -73,6 +158,11 @@ class DmaArray(np.ndarray):
     device_address = physical_address
 
     @property
+    def virtual_address(self):
+        """The CPU address of this view's first element (PYNQ's virtual_address)."""
+        return self.__array_interface__["data"][0]
+
+    @property
     def buffer_offset(self):
         """Byte offset of this view's first element in the u-dma-buf buffer."""
         a = self._alloc_or_raise()
@@ -82,27 +172,43 @@ class DmaArray(np.ndarray):
     def udmabuf(self):
         return self._alloc_or_raise().buffer
 
+    @property
+    def coherent(self):
+        """True when the device's DMA is cache-coherent (no sync needed; PYNQ's .coherent)."""
+        return self._alloc_or_raise().buffer.coherent
+
+    @property
+    def cacheable(self):
+        """False when the CPU mapping is uncached (allocate(cacheable=False))."""
+        return self._alloc_or_raise().buffer.cacheable
+
+    @property
+    def device(self):
+        """The DMA master the buffer is bound to ('pci:0000:00:03.0'), or None: then
+        physical_address is the address for the u-dma-buf device itself, which is the
+        master's only where no IOMMU translates (see allocate(target=...))."""
+        return getattr(self._alloc_or_raise().backend, "device", None)
+
     def _sync(self, for_device, direction):
         a = self._alloc_or_raise()
-        off, size = self._byte_range()
-        if size == 0:
-            return
-        if a.buffer.interface == "sysfs":
-            # The encoded command needs 16-byte multiples: widen to whole 16-byte units
-            # (inside one cache line, so no other data is affected).
-            end = min(-(-(off + size) // 16) * 16, a.buffer.size)
-            off -= off % 16
-            size = end - off
-            if size % 16:
-                raise SizeError("sync of the buffer's last %d bytes cannot be encoded" % size)
-        a.buffer._sync(for_device, off, size, direction)
+        base = a.buffer.address
+        if direction != TO_DEVICE and not (self.flags.c_contiguous or self.flags.f_contiguous):
+            # A strided view invalidates only its own bytes, run by run: the span between
+            # them may hold CPU writes to other columns that are not flushed yet.
+            runs = [(lo - base, hi - lo) for lo, hi in byte_runs(self)]
+        else:
+            runs = [self._byte_range()]
+        for off, size in runs:
+            if size:
+                a.buffer._sync(for_device, off, size, direction)
 
     def flush(self, direction=BIDIRECTIONAL):
         """Write this view's bytes back for the device (sync_for_device)."""
         self._sync(True, direction)
 
     def invalidate(self, direction=BIDIRECTIONAL):
-        """Make the device's writes visible to the CPU (sync_for_cpu)."""
+        """Make the device's writes visible to the CPU (sync_for_cpu). A strided view
+        syncs its own bytes only, not the span between them."""
         self._sync(False, direction)
 
     def sync_to_device(self):
@@ -112,8 +218,14 @@ class DmaArray(np.ndarray):
         self.invalidate(FROM_DEVICE)
 
     def freebuffer(self):
-        """Return the memory (every view of it becomes invalid)."""
-        self._alloc_or_raise().free()
+        """Ends this allocation: its sync methods raise and this array turns read-only; the
+        memory returns when no array over it is left (this one included). A second call
+        does nothing."""
+        a = getattr(self, "_alloc", None)
+        if a is None:
+            return
+        a.free()
+        self.flags.writeable = False
 
     close = freebuffer
 
@@ -121,107 +233,160 @@ class DmaArray(np.ndarray):
         return self
 
     def __exit__(self, *exc):
-        a = getattr(self, "_alloc", None)
-        if a is not None:
-            a.free()
+        self.freebuffer()
 
     def __array_wrap__(self, obj, context=None, return_scalar=False):
-        # Results of ufuncs are new memory: plain ndarrays, not DMA arrays.
-        if obj.shape == ():
+        # In-place results (a += 1, out=a) are in DMA memory and stay DMA arrays; other
+        # ufunc results are new memory: plain ndarrays (or scalars).
+        if isinstance(obj, DmaArray) and getattr(obj, "_alloc", None) is not None:
+            return obj
+        if return_scalar or obj.shape == ():
             return obj[()]
         return np.asarray(obj)
 
+    def __reduce__(self):
+        # A pickle (or a copy through it) is plain memory.
+        return np.asarray(self).copy().__reduce__()
+
 
 def _make_array(alloc, shape, dtype):
-    raw = (ctypes.c_char * alloc.nbytes).from_address(alloc.buffer.address + alloc.offset)
-    arr = np.ndarray(shape, dtype, buffer=raw).view(DmaArray)
+    arr = np.asarray(_Owner(alloc, shape, dtype)).view(DmaArray)
     arr._alloc = alloc
     return arr
 
 
+def _parse_device(target):
+    """'0000:00:03.0', 'pci:0000:00:03.0', 'platform:foo' or a /sys/.../devices path ->
+    (bus, device), or None when `target` is no device."""
+    if not isinstance(target, str):
+        return None
+    t = target
+    if t.startswith("/sys/"):
+        real = os.path.realpath(t)
+        sub = os.path.realpath(os.path.join(real, "subsystem"))
+        bus = os.path.basename(sub)
+        return bus, os.path.basename(real)
+    if ":" in t and t.split(":", 1)[0] in ("pci", "amba", "platform"):
+        bus, dev = t.split(":", 1)
+        return bus, dev
+    if os.path.exists("/sys/bus/pci/devices/" + t):
+        return "pci", t
+    for bus in ("platform", "amba"):
+        if os.path.exists("/sys/bus/%s/devices/%s" % (bus, t)):
+            return bus, t
+    raise UdmabufError("target %r: no such device (give 'pci:<address>', 'platform:<name>', "
+                       "a /sys/bus/*/devices/ path, a Manager or a Pool)" % (target,))
+
+
+def _iommu_present():
+    try:
+        return bool(os.listdir("/sys/class/iommu"))
+    except OSError:
+        return False
+
+
 class Manager:
-    """One buffer per allocation, created and deleted through the manager (root)."""
+    """One buffer per allocation, created and deleted through the manager (root).
+
+    device: the DMA master to bind the buffers to ('pci:0000:00:03.0', a /sys path; default
+            $UDMABUF_DEVICE): then physical_address is that device's DMA address, also
+            behind an IOMMU. Unbound buffers warn once when the system has an IOMMU."""
 
     _seq = itertools.count()
+    _warned = False
 
-    def __init__(self, prefix=None, dma_mask=None, quirk_mmap=None, interface="ioctl"):
+    def __init__(self, prefix=None, dma_mask=None, quirk_mmap=None, interface="ioctl",
+                 device=None):
         self.prefix = prefix or "pyudb%d_" % os.getpid()
+        check_name(self.prefix + "0")
         self.dma_mask, self.quirk_mmap, self.interface = dma_mask, quirk_mmap, interface
+        device = device or os.environ.get("UDMABUF_DEVICE") or None
+        self._bind = _parse_device(device) if device else None
+        self.device = "%s:%s" % self._bind if self._bind else None
 
-    def alloc(self, nbytes, alignment=None):
+    def alloc(self, nbytes, alignment=None, cacheable=True):
         name = "%s%d" % (self.prefix, next(self._seq))
-        create(name, nbytes, dma_mask=self.dma_mask, quirk_mmap=self.quirk_mmap)
+        bus, dev = self._bind or (None, None)
+        if not self._bind and not Manager._warned and _iommu_present():
+            Manager._warned = True
+            warnings.warn("udmabuf: this system has an IOMMU and the buffer is not bound to "
+                          "a DMA master: physical_address is not the device's address. Use "
+                          "allocate(..., target='pci:<address>') or Manager(device=...).",
+                          stacklevel=3)
+        create(name, nbytes, dma_mask=self.dma_mask, quirk_mmap=self.quirk_mmap, bus=bus,
+               device=dev)
         try:
-            buf = Buffer(name, interface=self.interface)
+            buf = Buffer(name, o_sync=not cacheable, interface=self.interface)
         except BaseException:
             delete(name)
             raise
-        if alignment and buf.dma_addr % alignment:
+        try:
+            if alignment and buf.dma_addr % alignment:
+                raise SizeError("buffer %s at 0x%x is not aligned to %d"
+                                % (name, buf.dma_addr, alignment))
+            if not cacheable and buf.cacheable and not buf.coherent:
+                raise UdmabufError(
+                    "buffer %s: cacheable=False but its sync_mode (%d) gives a cached CPU "
+                    "mapping even with O_SYNC" % (name, buf.sync_mode))
+        except BaseException:
             buf.close()
             delete(name)
-            raise SizeError("buffer %s at 0x%x is not aligned to %d" % (name, buf.dma_addr, alignment))
-        return Allocation(self, buf, 0, nbytes)
+            raise
+        return Allocation(self, buf, 0, nbytes, cacheable)
 
     @staticmethod
-    def _free(buf, offset, nbytes):
-        buf.unmap()
+    def _release(buf, offset, nbytes):
+        # Runs when no array of the allocation is left (possibly inside gc).
+        name = buf.name
         buf.close()
-        delete(buf.name)
+        try:
+            delete(name)
+        except UdmabufError as e:
+            warnings.warn("udmabuf: could not delete buffer %s: %s" % (name, e))
+
+
+# struct flock of 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid (+ padding).
+_FLOCK = struct.Struct("=hh4xqqi4x")
+_F_OFD_GETLK, _F_OFD_SETLK = 36, 37
 
 
 class Pool:
     """Sub-allocates from one existing buffer (first fit, coalescing free list).
-    `alignment` applies to the DMA address; sizes are rounded up to it."""
 
-    def __init__(self, name, alignment=64, interface="ioctl"):
+    alignment  of every block's DMA address (a power of two, at least 128 by default so
+               that two blocks never share a cache line); sizes are rounded up to it.
+    cacheable  False: the pool maps its buffer uncached (O_SYNC with the buffer's sync_mode)
+               and allocate(cacheable=False) takes from it.
+
+    Several Pools on one buffer (in one process or in several) never hand out the same
+    memory: each block is held by an open-file-description lock on its byte range of
+    /dev/<name>, which the kernel drops when the process ends."""
+
+    def __init__(self, name, alignment=DMA_MINALIGN, interface="ioctl", cacheable=True):
         if alignment <= 0 or alignment & (alignment - 1):
             raise SizeError("alignment must be a power of two, got %d" % alignment)
-        self.buffer = Buffer(name, interface=interface)
+        self.buffer = Buffer(name, o_sync=not cacheable, interface=interface)
         self.alignment = alignment
-        self._free_list = [(0, self.buffer.size)]  # sorted (offset, size)
-        self._lock = threading.Lock()
+        self.cacheable = cacheable
+        self.device = None
+        self._free_list = [(0, self.buffer.size)]  # sorted (offset, size), this process's view
+        self._lock = threading.Lock()  # never taken by a release (it may run inside gc)
+        self._pending = collections.deque()  # releases not yet merged into the free list
+        self._live = set()
+        self._closed = False
+        if not cacheable and self.buffer.cacheable and not self.buffer.coherent:
+            self.buffer.close()
+            raise UdmabufError("pool %s: cacheable=False but sync_mode %d gives a cached "
+                               "mapping even with O_SYNC" % (name, self.buffer.sync_mode))
 
-    @property
-    def free_bytes(self):
-        return sum(s for _, s in self._free_list)
-
-    @property
-    def largest_free(self):
-        return max((s for _, s in self._free_list), default=0)
-
-    @property
-    def free_ranges(self):
-        return list(self._free_list)
-
-    def alloc(self, nbytes, alignment=None):
-        align = max(alignment or 1, self.alignment)
-        if align & (align - 1):
-            raise SizeError("alignment must be a power of two, got %d" % align)
-        size = -(-nbytes // self.alignment) * self.alignment
-        base = self.buffer.dma_addr
-        with self._lock:
-            for i, (off, sz) in enumerate(self._free_list):
-                start = -(-(base + off) // align) * align - base
-                if start + size <= off + sz:
-                    pieces = []
-                    if start > off:
-                        pieces.append((off, start - off))
-                    if off + sz > start + size:
-                        pieces.append((start + size, off + sz - start - size))
-                    self._free_list[i:i + 1] = pieces
-                    return Allocation(self, self.buffer, start, size)
-            raise OutOfDmaMemory(
-                "pool %s: no free range of %d bytes aligned to %d (free %d bytes in %d "
-                "pieces, largest %d%s)" % (
-                    self.buffer.name, size, align, self.free_bytes, len(self._free_list),
-                    self.largest_free,
-                    ": fragmented" if self.free_bytes >= size else ""))
-
-    def _free(self, buf, offset, nbytes):
-        with self._lock:
-            fl = self._free_list
-            fl.append((offset, nbytes))
-            fl.sort()
+    def _drain(self):
+        """Merges released blocks into the free list (lock held)."""
+        changed = False
+        while self._pending:
+            self._free_list.append(self._pending.popleft())
+            changed = True
+        if changed:
+            fl = sorted(self._free_list)
             merged = []
             for off, sz in fl:
                 if merged and merged[-1][0] + merged[-1][1] == off:
@@ -230,38 +395,160 @@ class Pool:
                     merged.append((off, sz))
             self._free_list[:] = merged
 
+    @property
+    def free_bytes(self):
+        with self._lock:
+            self._drain()
+            return sum(s for _, s in self._free_list)
+
+    @property
+    def largest_free(self):
+        with self._lock:
+            self._drain()
+            return max((s for _, s in self._free_list), default=0)
+
+    @property
+    def free_ranges(self):
+        with self._lock:
+            self._drain()
+            return list(self._free_list)
+
+    def _lock_range(self, start, size):
+        """Takes the OFD lock of [start, start + size): None when taken, else the end of
+        the conflicting lock held by another open file (another Pool or process)."""
+        fd = self.buffer._fd
+        try:
+            fcntl.fcntl(fd, _F_OFD_SETLK, _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, start, size, 0))
+            return None
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+        got = fcntl.fcntl(fd, _F_OFD_GETLK, _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, start, size, 0))
+        ltype, _, lstart, llen, _ = _FLOCK.unpack(got)
+        if ltype == fcntl.F_UNLCK:
+            return start  # gone meanwhile: try again at the same place
+        return lstart + llen if llen else 1 << 62
+
+    def alloc(self, nbytes, alignment=None, cacheable=True):
+        if not cacheable and self.cacheable:
+            raise UdmabufError("pool %s maps its buffer cached: for cacheable=False use "
+                               "Pool(%r, cacheable=False) or the Manager"
+                               % (self.buffer.name, self.buffer.name))
+        align = max(alignment or 1, self.alignment)
+        if align & (align - 1):
+            raise SizeError("alignment must be a power of two, got %d" % align)
+        size = -(-nbytes // self.alignment) * self.alignment
+        base = self.buffer.dma_addr
+        with self._lock:
+            if self._closed:
+                raise UdmabufError("pool %s is closed" % self.buffer.name)
+            self._drain()
+            for i, (off, sz) in enumerate(self._free_list):
+                start = -(-(base + off) // align) * align - base
+                while start + size <= off + sz:
+                    busy_to = self._lock_range(start, size)
+                    if busy_to is None:
+                        pieces = []
+                        if start > off:
+                            pieces.append((off, start - off))
+                        if off + sz > start + size:
+                            pieces.append((start + size, off + sz - start - size))
+                        self._free_list[i:i + 1] = pieces
+                        a = Allocation(self, self.buffer, start, size, self.cacheable)
+                        self._live.add((start, size))
+                        return a
+                    start = -(-(base + max(busy_to, start + 1)) // align) * align - base
+            free = sum(s for _, s in self._free_list)
+            raise OutOfDmaMemory(
+                "pool %s: no free range of %d bytes aligned to %d (free %d bytes in %d "
+                "pieces, largest %d%s%s)" % (
+                    self.buffer.name, size, align, free, len(self._free_list),
+                    max((s for _, s in self._free_list), default=0),
+                    ": fragmented" if free >= size else "",
+                    "; other Pools on this buffer may hold some of it"))
+
+    def _release(self, buf, offset, nbytes):
+        # Runs when no array of the block is left, possibly inside gc while this thread
+        # holds self._lock: so no lock here, only a syscall and atomic container operations.
+        fd = buf._fd
+        if fd >= 0:
+            try:
+                fcntl.fcntl(fd, _F_OFD_SETLK, _FLOCK.pack(fcntl.F_UNLCK, os.SEEK_SET, offset,
+                                                         nbytes, 0))
+            except OSError:
+                pass
+        self._pending.append((offset, nbytes))
+        self._live.discard((offset, nbytes))
+        if self._closed and not self._live:
+            buf.close()
+
     def close(self):
-        self.buffer.close()
+        """No new allocations; the buffer is closed (and its blocks' locks dropped) once no
+        array of this pool is left."""
+        self._closed = True
+        if not self._live:
+            self.buffer.close()
+
+    closed = property(lambda self: self._closed)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 _backend = None
+_backend_lock = threading.Lock()
 
 
 def set_backend(backend):
     """The backend allocate() uses when none is given (a Manager or a Pool)."""
     global _backend
-    _backend = backend
+    with _backend_lock:
+        _backend = backend
     return backend
 
 
 def get_backend():
+    """The default backend: set_backend()'s, else Pool($UDMABUF_POOL) when that is set,
+    else Manager(). Made once, whatever the number of threads asking."""
     global _backend
-    if _backend is None:
-        pool = os.environ.get("UDMABUF_POOL")
-        _backend = Pool(pool) if pool else Manager()
-    return _backend
+    with _backend_lock:
+        if _backend is None:
+            pool = os.environ.get("UDMABUF_POOL")
+            _backend = Pool(pool) if pool else Manager()
+        return _backend
 
 
-def allocate(shape, dtype="u4", target=None, alignment=None, **kwargs):
+def allocate(shape, dtype="u4", target=None, alignment=None, cacheable=True, **kwargs):
     """A DmaArray of `shape` and `dtype` in DMA memory (PYNQ's allocate()).
 
-    target: a backend (Manager() or Pool(name)); default set_backend()'s, else
-    Pool($UDMABUF_POOL) when that is set, else Manager()."""
-    backend = target or get_backend()
+    target     None: the default backend (get_backend()); a Manager or a Pool; or a DMA
+               master ('pci:0000:00:03.0', '0000:00:03.0', 'platform:<name>', a
+               /sys/bus/*/devices/ path): a Manager buffer bound to it, so
+               physical_address is that device's DMA address.
+    alignment  of the DMA address (a power of two).
+    cacheable  False: an uncached CPU mapping (O_SYNC), or UdmabufError when the backend
+               cannot give one; on a DMA-coherent device a cached mapping needs no sync
+               and is accepted.
+    Any other keyword is a TypeError (PYNQ keywords this package does not implement are
+    refused rather than ignored)."""
+    if kwargs:
+        raise TypeError("allocate() got unsupported keyword(s) %s" % ", ".join(sorted(kwargs)))
+    if target is None:
+        backend = get_backend()
+    elif hasattr(target, "alloc"):
+        backend = target
+    else:
+        backend = Manager(device=target)
     dtype = np.dtype(dtype)
-    if isinstance(shape, int):
-        shape = (shape,)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    shape = tuple(int(n) for n in shape)
+    if any(n < 0 for n in shape):
+        raise SizeError("negative dimension in shape %r" % (shape,))
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if nbytes <= 0:
         raise SizeError("cannot allocate %d bytes (shape %r)" % (nbytes, shape))
-    return _make_array(backend.alloc(nbytes, alignment), shape, dtype)
+    return _make_array(backend.alloc(nbytes, alignment, cacheable), shape, dtype)

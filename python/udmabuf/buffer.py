@@ -55,6 +55,10 @@ class BufferBusy(UdmabufError):
     """The buffer is open or mapped and cannot be deleted."""
 
 
+class BadName(UdmabufError, ValueError):
+    """A buffer or device name the manager cannot carry (whitespace, ';', '!', '/', ...)."""
+
+
 def oserror(e, what):
     """Turns an OSError into the matching UdmabufError, keeping the cause."""
     table = {
@@ -88,7 +92,10 @@ SYNC_CMD_FOR_CPU, SYNC_CMD_FOR_DEVICE = 1, 3
 
 
 def encode_sync(offset, size, direction):
-    """The encoded sync command of sysfs sync_for_* and ioctls 5/6 (INTERFACE §5.2)."""
+    """The encoded one-off sync command of sysfs sync_for_* and ioctls 5/6 (INTERFACE §5.2).
+
+    A one-off command syncs [offset, offset + size) and leaves the buffer's stored
+    sync_offset/sync_size/sync_direction untouched; size must be a multiple of 16."""
     if size % 16:
         raise AlignmentError("sync size %d is not a multiple of 16 (the encoded sync command "
                              "cannot express it; use the ioctl interface)" % size)
@@ -98,6 +105,63 @@ def encode_sync(offset, size, direction):
     if size == 0:
         raise SizeError("an encoded sync of 0 bytes would mean 'the stored range'")
     return (offset << 32) | size | (direction << 2) | 1
+
+
+_ENC_MAX = 0xFFFFFFF0  # the largest size one encoded command can carry
+
+
+def encoded_ranges(offset, size, bufsize):
+    """One-off sync ranges (each a non-zero multiple of 16 inside [0, bufsize)) that cover
+    [offset, offset + size): the exact range when its size is a multiple of 16, else widened
+    by less than 16 bytes (less than a cache line) inside the buffer, split where needed."""
+    if size <= 0:
+        return []
+    end = offset + size
+    out = []
+    while end - offset > _ENC_MAX:  # more than one command can carry
+        out.append((offset, _ENC_MAX))
+        offset += _ENC_MAX
+    n = -(-(end - offset) // 16) * 16
+    if n <= bufsize:
+        out.append((max(0, min(offset, bufsize - n)), n))
+    elif bufsize >= 16:  # the whole of a buffer whose size is not a multiple of 16
+        if end - offset >= 16:
+            out.append((offset, (end - offset) // 16 * 16))
+        out.append((min(max(0, end - 16), bufsize - 16), 16))
+    else:
+        raise AlignmentError("a buffer of %d bytes is too small for the encoded sync command "
+                             "(16 bytes at least)" % bufsize)
+    for o, _ in out:
+        if o >= 1 << 32:
+            raise SizeError("sync offset 0x%x is beyond what the encoded command carries "
+                            "(32 bits)" % o)
+    return out
+
+
+_VALID_NAME_BAD = set(" \t\n\r\v\f;!/\0")
+
+
+def check_name(name):
+    """Refuses a name the manager or the device node cannot carry: empty, '.', '..',
+    64 bytes or more, whitespace, control characters, ';', '!' or '/'."""
+    if not isinstance(name, str):
+        raise TypeError("a buffer name is a str, got %r" % (name,))
+    raw = name.encode("utf-8", "surrogateescape")
+    if (not name or name in (".", "..", "u-dma-buf-mgr") or len(raw) >= 64
+            or any(c in _VALID_NAME_BAD or ord(c) < 32 or ord(c) == 127 for c in name)):
+        raise BadName("bad u-dma-buf buffer name %r (1..63 bytes; no whitespace, control "
+                         "characters, ';', '!' or '/'; not '.', '..' or u-dma-buf-mgr)"
+                         % (name,))
+    return name
+
+
+class _Mapped:
+    """An array's base: its memory, described to NumPy, and an export of the mapping."""
+
+    def __init__(self, mm, address, shape, dtype):
+        self.export = memoryview(mm)
+        self.__array_interface__ = {"data": (address, False), "shape": tuple(shape),
+                                    "typestr": dtype.str, "descr": dtype.descr, "version": 3}
 
 
 class Buffer:
@@ -114,6 +178,7 @@ class Buffer:
         self.name = name
         self.path = os.path.join(DEV_DIR, name)
         self.sysfs = os.path.join(SYSFS_DIR, name)
+        self.o_sync = bool(o_sync)
         self._fd = -1
         self._mm = None
         try:
@@ -124,6 +189,13 @@ class Buffer:
                                    "loaded and the buffer created?)" % (name, self.path),
                                    e.errno) from None
             raise oserror(e, "open %s" % self.path) from None
+        try:
+            self._setup(interface)
+        except BaseException:
+            self.close()  # no fd or mapping survives a failed construction
+            raise
+
+    def _setup(self, interface):
         self.interface = interface
         self.flags = None
         if interface == "ioctl":
@@ -132,7 +204,6 @@ class Buffer:
                 self.flags, self.size, self.dma_addr = struct.unpack("=QQQ", buf)
             except OSError as e:
                 if e.errno not in (errno.ENOTTY, errno.EINVAL):
-                    self.close()
                     raise oserror(e, "ioctl GET_DEV_INFO on %s" % self.path) from None
                 self.interface = "sysfs"  # an old driver without ioctls
         if self.interface == "sysfs":
@@ -143,7 +214,6 @@ class Buffer:
             self._mm = mmap.mmap(self._fd, self.alloc_size, mmap.MAP_SHARED,
                                  mmap.PROT_READ | mmap.PROT_WRITE)
         except OSError as e:
-            self.close()
             raise oserror(e, "mmap %s" % self.path) from None
         probe = ctypes.c_char.from_buffer(self._mm)
         self.address = ctypes.addressof(probe)  # CPU address of the mapping
@@ -151,14 +221,26 @@ class Buffer:
 
     # -- properties --
     phys_addr = property(lambda self: self.dma_addr)
+    virtual_address = property(lambda self: self.address)
     coherent = property(lambda self: bool(int(self.attr("dma_coherent"))))
     mmap_mode = property(lambda self: int(self.attr("quirk_mmap_mode")))
     sync_mode = property(lambda self: int(self.attr("sync_mode")))
 
     @property
+    def cacheable(self):
+        """False when this open file's CPU mapping is uncached (O_SYNC, or sync_mode's
+        'always' bit, with a non-cached flavour; INTERFACE §5.1). On x86 the kernel keeps RAM
+        mappings write-back whatever is asked, and DMA there is cache-coherent."""
+        mode = self.sync_mode
+        if not (self.o_sync or mode & 4) or not mode & 3:
+            return True
+        return os.uname().machine in ("x86_64", "i386", "i686")
+
+    @property
     def sync_state(self):
         """(offset, size, direction, owner) as the buffer stores them."""
         if self.interface == "ioctl":
+            self._need_open()
             flags, size, offset = _SYNC_ARGS.unpack(
                 fcntl.ioctl(self._fd, IOCTL_GET_SYNC, bytes(24)))
             return offset, size, (flags >> 2) & 3, (flags >> 16) & 1
@@ -185,6 +267,7 @@ class Buffer:
     # -- data --
     def array(self, dtype=np.uint8, shape=None, offset=0):
         """A NumPy array on the mapping at byte `offset` (shape None: to the end)."""
+        self._need_open()
         dtype = np.dtype(dtype)
         if shape is None:
             shape = ((self.size - offset) // dtype.itemsize,)
@@ -194,7 +277,15 @@ class Buffer:
         if offset < 0 or offset + nbytes > self.size:
             raise SizeError("array of %d bytes at offset %d does not fit buffer %s (%d bytes)"
                             % (nbytes, offset, self.name, self.size))
-        return np.ndarray(shape, dtype, buffer=self._mm, offset=offset)
+        # The array's base holds an export of the mmap for as long as the array or any view
+        # of it lives: mmap.close() refuses (BufferError) meanwhile, so close() never unmaps
+        # under an array. (NumPy keeps no export of a buffer= object, not even of a
+        # memoryview, which it unwraps.)
+        return np.asarray(_Mapped(self._mm, self.address + offset, shape, dtype))
+
+    def _need_open(self):
+        if self._fd < 0:
+            raise UdmabufError("buffer %s is closed" % self.name)
 
     # -- cache --
     def _check_range(self, offset, size):
@@ -206,21 +297,44 @@ class Buffer:
         return size
 
     def _sync(self, for_device, offset, size, direction):
+        """A one-off sync of [offset, offset + size): the encoded command through ioctl
+        SET_SYNC_FOR_CPU/DEVICE or sysfs, so the buffer's stored sync range is untouched."""
         size = self._check_range(offset, size)
         if direction not in (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE):
             raise ValueError("direction must be BIDIRECTIONAL, TO_DEVICE or FROM_DEVICE")
+        self._need_open()
+        for off, n in encoded_ranges(offset, size, self.size):
+            self._sync_cmd(for_device, encode_sync(off, n, direction))
+
+    def _sync_cmd(self, for_device, cmd):
+        """Hands one encoded command to the kernel (the one place that does)."""
         what = "sync_for_device" if for_device else "sync_for_cpu"
-        if size == 0:
-            return
         if self.interface == "ioctl":
-            # SET_SYNC: exact offset/size, stored as the buffer's sync range.
-            flags = (SYNC_CMD_FOR_DEVICE if for_device else SYNC_CMD_FOR_CPU) | (direction << 2)
             try:
-                fcntl.ioctl(self._fd, IOCTL_SET_SYNC, _SYNC_ARGS.pack(flags, size, offset))
+                fcntl.ioctl(self._fd, IOCTL_SET_SYNC_FOR_DEVICE if for_device
+                            else IOCTL_SET_SYNC_FOR_CPU, struct.pack("=Q", cmd))
             except OSError as e:
-                raise oserror(e, "%s(offset=%d, size=%d) on %s" % (what, offset, size, self.name)) from None
+                raise oserror(e, "%s(0x%016x) on %s" % (what, cmd, self.name)) from None
         else:
-            self.set_attr(what, "0x%016X" % encode_sync(offset, size, direction))
+            self.set_attr(what, "0x%016X" % cmd)
+
+    def set_sync_area(self, offset=0, size=None, direction=BIDIRECTIONAL):
+        """Stores offset/size/direction as the buffer's sync range (what `echo 1 >
+        sync_for_cpu` uses), shared with every other user of the buffer. Syncs nothing."""
+        size = self._check_range(offset, size)
+        if direction not in (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE):
+            raise ValueError("direction must be BIDIRECTIONAL, TO_DEVICE or FROM_DEVICE")
+        self._need_open()
+        if self.interface == "ioctl":
+            try:
+                fcntl.ioctl(self._fd, IOCTL_SET_SYNC,
+                            _SYNC_ARGS.pack(direction << 2, size or self.size, offset))
+            except OSError as e:
+                raise oserror(e, "SET_SYNC on %s" % self.name) from None
+        else:
+            self.set_attr("sync_offset", offset)
+            self.set_attr("sync_size", size)
+            self.set_attr("sync_direction", direction)
 
     def sync_for_cpu(self, offset=0, size=None, direction=BIDIRECTIONAL):
         """Before the CPU reads what the device wrote (invalidate)."""
@@ -241,21 +355,32 @@ class Buffer:
 
     # -- lifetime --
     def close(self):
-        """Unmaps (when no array uses the mapping any more) and closes the node."""
+        """Closes the node and unmaps; arrays that still use the mapping keep it (it goes
+        with the last of them), so closing never pulls memory from under a live array."""
+        mm, self._mm = self._mm, None
+        if mm is not None:
+            try:
+                mm.close()
+            except BufferError:
+                pass  # arrays still use it: it goes when they go
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 (interpreter shutdown)
+            pass
+
+    def unmap(self):
+        """Unmaps now; BufferBusy while arrays still use the mapping."""
         if self._mm is not None:
             try:
                 self._mm.close()
             except BufferError:
-                pass  # arrays still use it: it goes when they go
-            self._mm = None
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-    def unmap(self):
-        """Unmaps at once, even under live arrays made with from_address (allocate())."""
-        if self._mm is not None:
-            self._mm.close()
+                raise BufferBusy("buffer %s: arrays still use the mapping" % self.name,
+                                 errno.EBUSY) from None
             self._mm = None
 
     closed = property(lambda self: self._fd < 0)
@@ -273,6 +398,8 @@ class Buffer:
 
 # ---- the manager ----
 def _manager(cmd, what):
+    if any(c in cmd for c in ";\n\0"):
+        raise BadName("%s: a manager command cannot contain ';', newline or NUL" % what)
     try:
         fd = os.open(MANAGER, os.O_WRONLY)
     except OSError as e:
@@ -293,16 +420,22 @@ def _manager(cmd, what):
 
 def create(name, size, dma_mask=None, bus=None, device=None, quirk_mmap=None, wait=2.0):
     """Creates buffer `name` through /dev/u-dma-buf-mgr (root) and waits for /dev/<name>."""
-    if int(size) <= 0:
-        raise SizeError("buffer size must be > 0, got %d" % size)
+    check_name(name)
+    if isinstance(size, bool) or int(size) != size or int(size) <= 0:
+        raise SizeError("buffer size must be an integer > 0, got %r" % (size,))
     cmd = "create %s %d" % (name, size)
     if bus:
+        if bus not in ("pci", "amba", "platform"):
+            raise ValueError("bus must be 'pci', 'amba' or 'platform', got %r" % (bus,))
         cmd += " bus=%s" % bus
     if device:
+        check_name(device)
         cmd += " device=%s" % device
     if dma_mask:
-        cmd += " dma-mask=%d" % dma_mask
+        cmd += " dma-mask=%d" % int(dma_mask)
     if quirk_mmap:
+        if quirk_mmap not in ("on", "off", "auto", "page"):
+            raise ValueError("quirk_mmap must be 'on', 'off', 'auto' or 'page'")
         cmd += " quirk-mmap-%s" % quirk_mmap
     _manager(cmd, "create %s (%d bytes)" % (name, size))
     end = time.monotonic() + wait
@@ -312,6 +445,7 @@ def create(name, size, dma_mask=None, bus=None, device=None, quirk_mmap=None, wa
 
 def delete(name):
     """Deletes buffer `name` through the manager (BufferBusy while open or mapped)."""
+    check_name(name)
     _manager("delete %s" % name, "delete %s" % name)
 
 

@@ -101,6 +101,10 @@ make_initramfs() {
 		while read -r name; do
 			unpack_module "$(module_file "$moddir" "$name")" "$stage/lib/modules/harness/$name.ko"
 		done <"$stage/lib/modules/harness/order"
+		# Where PYROOT has the NumPy 2 tree, for the userspace suite (lib/pyroot.sh).
+		if declare -F pyroot_numpy2_path >/dev/null; then
+			pyroot_numpy2_path "$arch" >"$stage/t/pyroot-numpy2"
+		fi
 	fi
 	# A longer fuzz run on request (tests/guest/96-fuzz.sh reads it).
 	if [[ -n ${U_DMA_BUF_FUZZ_SECONDS:-} ]]; then

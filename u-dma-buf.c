@@ -34,6 +34,7 @@
 #include <linux/property.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
@@ -906,26 +907,78 @@ static void udmabuf_vm_close(struct vm_area_struct *vma)
 }
 
 /*
- * mmap() maps every page itself.  A fault comes after something zapped the
- * page tables (madvise(MADV_DONTNEED)), and maps the same page again; only a
- * mapping of ordinary pages can be zapped (page-frame mappings refuse it).
+ * A fault maps a whole window of the mapping around the address, so that a
+ * pass over the buffer costs one fault per window, not one per page, and
+ * mmap() itself does no work per page.  The window is 2 MiB of the address
+ * space, aligned: one page table's worth with 4 KiB pages.
  */
+#define UDMABUF_FAULT_WINDOW	SZ_2M
+
+/*
+ * Ordinary pages (each with its own reference count, so that O_DIRECT,
+ * io_uring and vmsplice can pin them), in runs; a page already mapped (by
+ * a racing fault, or one that madvise(MADV_DONTNEED) did not zap) is
+ * skipped.
+ */
+static vm_fault_t udmabuf_fault_pages(struct vm_area_struct *vma,
+				      unsigned long addr, unsigned long end,
+				      struct page *page)
+{
+	struct page *pages[64];
+
+	while (addr < end) {
+		unsigned long count = min_t(unsigned long, (end - addr) >> PAGE_SHIFT,
+					    ARRAY_SIZE(pages));
+		unsigned long left = count;
+		unsigned long i;
+		int err;
+
+		for (i = 0; i < count; i++)
+			pages[i] = nth_page(page, i);
+		err = vm_insert_pages(vma, addr, pages, &left);
+		if (err == -ENOMEM || err == -EFAULT)	/* no page table */
+			return VM_FAULT_OOM;
+		if (err && err != -EBUSY)
+			return VM_FAULT_SIGBUS;
+		/* -EBUSY: page count - left was mapped already; go on after it. */
+		i = count - left + !!err;
+		addr += i << PAGE_SHIFT;
+		page = nth_page(page, i);
+	}
+	return VM_FAULT_NOPAGE;
+}
+
+/* Page frames (memory without per-page reference counts), one by one. */
+static vm_fault_t udmabuf_fault_pfns(struct vm_area_struct *vma,
+				     unsigned long addr, unsigned long end,
+				     unsigned long pfn)
+{
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+
+	for (; addr < end && ret == VM_FAULT_NOPAGE; addr += PAGE_SIZE)
+		ret = vmf_insert_pfn(vma, addr, pfn++);
+	return ret;
+}
+
 static vm_fault_t udmabuf_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct udmabuf_view *view = vma->vm_private_data;
 	struct udmabuf *buf = view->buf;
-	unsigned long index = view->first + vmf->pgoff;
-	int err;
+	unsigned long start = max(ALIGN_DOWN(vmf->address, UDMABUF_FAULT_WINDOW),
+				  vma->vm_start);
+	unsigned long end = min(ALIGN_DOWN(vmf->address, UDMABUF_FAULT_WINDOW) +
+				UDMABUF_FAULT_WINDOW, vma->vm_end);
+	unsigned long index = view->first + vma->vm_pgoff +
+			      ((start - vma->vm_start) >> PAGE_SHIFT);
 
-	if (!buf->page_refcounted || index >= buf->alloc_size >> PAGE_SHIFT)
+	if (index + ((end - start) >> PAGE_SHIFT) > buf->alloc_size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
-	err = vm_insert_page(vma, vmf->address, nth_page(buf->page, index));
-	if (err == -ENOMEM)
-		return VM_FAULT_OOM;
-	if (err && err != -EBUSY)	/* -EBUSY: a racing fault mapped it */
-		return VM_FAULT_SIGBUS;
-	return VM_FAULT_NOPAGE;
+	if (buf->page_refcounted)
+		return udmabuf_fault_pages(vma, start, end,
+					   nth_page(buf->page, index));
+	return udmabuf_fault_pfns(vma, start, end,
+				  page_to_pfn(buf->page) + index);
 }
 
 static const struct vm_operations_struct udmabuf_vm_ops = {
@@ -933,35 +986,6 @@ static const struct vm_operations_struct udmabuf_vm_ops = {
 	.close = udmabuf_vm_close,
 	.fault = udmabuf_vm_fault,
 };
-
-/*
- * Map refcounted pages as ordinary pages, so that everything that pins user
- * pages (O_DIRECT, io_uring, vmsplice) works on the mapping.
- */
-static int udmabuf_insert_pages(struct vm_area_struct *vma, unsigned long pfn)
-{
-	unsigned long addr = vma->vm_start;
-	unsigned long left = vma_pages(vma);
-	struct page *pages[32];
-
-	while (left) {
-		unsigned long count = min_t(unsigned long, left, ARRAY_SIZE(pages));
-		unsigned long not_inserted = count;
-		unsigned long i;
-		int err;
-
-		for (i = 0; i < count; i++)
-			pages[i] = pfn_to_page(pfn + i);
-		err = vm_insert_pages(vma, addr, pages, &not_inserted);
-		/* -EFAULT: no page table could be allocated. */
-		if (err)
-			return err == -EFAULT ? -ENOMEM : err;
-		pfn += count;
-		addr += count << PAGE_SHIFT;
-		left -= count;
-	}
-	return 0;
-}
 
 /*
  * dma_mmap_coherent() maps from vma->vm_pgoff on; an export's mapping starts
@@ -981,7 +1005,7 @@ static int udmabuf_mmap_coherent(struct udmabuf *buf,
 }
 
 /**
- * udmabuf_map() - build a whole user mapping of a view of the buffer
+ * udmabuf_map() - set up a user mapping of a view of the buffer
  * @view: the buffer and the page the view starts at
  * @vma: the mapping; already checked to fit
  * @flavour: 0 for cached, else the uncached flavour (UDMABUF_SYNC_*)
@@ -992,8 +1016,9 @@ static int udmabuf_mmap_coherent(struct udmabuf *buf,
  *   device);
  * - otherwise the pages themselves: as ordinary pages when each has its own
  *   reference count (CMA), as page frames when not (tail pages of a
- *   high-order allocation have none and must never be mapped as pages).
- * The whole range is mapped at once, so there is no fault per page.
+ *   high-order allocation have none and must never be mapped as pages),
+ *   by the fault handler, a window of 2 MiB per fault, so that mmap() and
+ *   munmap() of an untouched mapping cost the same at any size.
  */
 static int udmabuf_map(struct udmabuf_view *view, struct vm_area_struct *vma,
 		       int flavour)
@@ -1021,11 +1046,12 @@ static int udmabuf_map(struct udmabuf_view *view, struct vm_area_struct *vma,
 		udmabuf_sync_for_device(buf, (u64)first << PAGE_SHIFT,
 					vma->vm_end - vma->vm_start,
 					DMA_TO_DEVICE);
+	/* The faults map the pages, as the flags say they are. */
 	if (buf->page_refcounted)
-		return udmabuf_insert_pages(vma, page_to_pfn(buf->page) + first);
-	return remap_pfn_range(vma, vma->vm_start,
-			       page_to_pfn(buf->page) + first,
-			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+		udmabuf_vm_flags_set(vma, VM_MIXEDMAP);
+	else
+		udmabuf_vm_flags_set(vma, VM_PFNMAP | VM_IO);
+	return 0;
 }
 
 static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)

@@ -737,7 +737,7 @@ static int udmabuf_alloc_memory(struct udmabuf *buf)
 			buf->mmap_mode = UDMABUF_MMAP_OFF;
 			dev_warn(&buf->dev, "no cached memory for %llu bytes (%s): coherent memory instead, mapped uncached, syncs not needed (as mmap mode off)\n",
 				 buf->size, udmabuf_highmem(buf) ?
-				 "CMA in highmem, which dma_alloc_pages() cannot use" :
+				 "CMA in highmem, which dma_alloc_pages() does not take" :
 				 "dma_alloc_pages() could not give it");
 		}
 	}

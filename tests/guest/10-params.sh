@@ -176,10 +176,33 @@ cannot_alloc() {
 	check_log_clean "$_cw: no WARNING or page allocation failure in the log"
 }
 
+# too_big_32 WHAT PARAM VALUE: on a 32-bit kernel a size of 4 GiB or more is no size_t:
+# insmod fails with EINVAL, and the log line names udmabuf0 with the whole VALUE (so it
+# was not truncated to 32 bits) and says what is allowed.
+too_big_32() {
+	_cw=$1 _cp=$2 _cv=$3
+	kmark
+	refused "$_cw: insmod fails with EINVAL (more than a 32-bit size_t), nothing left loaded" EINVAL "$_cp"
+	_l=$(klog_mod)
+	if printf '%s\n' "$_l" | grep -F udmabuf0 | grep -F "$_cv" | grep -Eqi 'invalid|must be|too (big|large)|exceed|max'; then
+		ok "$_cw: the module logs a line naming udmabuf0, the whole size $_cv and the limit"
+	else
+		not_ok "$_cw: the module logs a line naming udmabuf0, the whole size $_cv and the limit" \
+			"expected a u-dma-buf line with udmabuf0, $_cv and the limit got:" "$_l"
+	fi
+	check_log_clean "$_cw: no WARNING or page allocation failure in the log"
+}
+
 cma0=$(meminfo CmaFree)
-cannot_alloc "udmabuf0=4G parses as 4 GiB" udmabuf0=4G
-cannot_alloc "udmabuf0=0x100000000 parses as 4 GiB" udmabuf0=0x100000000
-cannot_alloc "udmabuf0=0x100001000 is not truncated to 4096" udmabuf0=0x100001000
+if [ "$WORD_BITS" = 32 ]; then
+	too_big_32 "udmabuf0=4G parses as 4 GiB" udmabuf0=4G 4294967296
+	too_big_32 "udmabuf0=0x100000000 parses as 4 GiB" udmabuf0=0x100000000 4294967296
+	too_big_32 "udmabuf0=0x100001000 is not truncated to 4096" udmabuf0=0x100001000 4294971392
+else
+	cannot_alloc "udmabuf0=4G parses as 4 GiB" udmabuf0=4G
+	cannot_alloc "udmabuf0=0x100000000 parses as 4 GiB" udmabuf0=0x100000000
+	cannot_alloc "udmabuf0=0x100001000 is not truncated to 4096" udmabuf0=0x100001000
+fi
 if insmod "$MOD" udmabuf0=4G 2>/dev/null; then
 	not_ok "busybox insmod udmabuf0=4G exits non-zero" "expected a failure got exit 0"
 	cleanup
@@ -325,5 +348,21 @@ done
 check "dma_coherent of a parameter buffer on $ARCH" "$EXPECT_COHERENT" \
 	"$(load udmabuf0=4096 info_enable=0 && attr udmabuf0 dma_coherent)"
 cleanup
+
+# The armhf guests: with 512 MiB all RAM is lowmem; with 1 GiB the kernel (3G/1G split)
+# keeps about 768 MiB as lowmem and the rest is highmem (HighTotal), where the default
+# CMA area lies.  This tells which of the two a boot is.
+if [ "$ARCH" = armhf ]; then
+	mt=$(meminfo MemTotal) ht=$(meminfo HighTotal)
+	if [ "${mt:-0}" -gt 786432 ]; then
+		if [ "${ht:-0}" -gt 0 ]; then
+			ok "armhf with ${mt} kB of RAM has highmem (HighTotal $ht kB)"
+		else
+			not_ok "armhf with ${mt} kB of RAM has highmem" "expected HighTotal > 0 got '${ht:-none}'"
+		fi
+	else
+		check "armhf with ${mt} kB of RAM (512 MiB) has no highmem (HighTotal kB)" 0 "${ht:-0}"
+	fi
+fi
 
 finish

@@ -21,8 +21,12 @@ check "the boot did not load u-dma-buf by itself: not loaded, no example node ha
 	"no ''" "$(loaded && echo yes || echo no) '${bound# }'"
 
 boot_log=$(dmesg)
-for want in "Reserved memory: created CMA memory pool at 0x0000000070000000, size 32 MiB" \
-	"Reserved memory: created DMA memory pool at 0x0000000068000000, size 8 MiB"; do
+# The kernel prints a physical address (%pa) with the width of phys_addr_t: 8 hex digits
+# on armhf (no LPAE), 16 on arm64.
+if [ "$WORD_BITS" = 32 ]; then PA_CMA=0x70000000 PA_POOL=0x68000000; else
+	PA_CMA=0x0000000070000000 PA_POOL=0x0000000068000000; fi
+for want in "Reserved memory: created CMA memory pool at $PA_CMA, size 32 MiB" \
+	"Reserved memory: created DMA memory pool at $PA_POOL, size 8 MiB"; do
 	if printf '%s\n' "$boot_log" | grep -qF "$want"; then
 		ok "boot log: $want"
 	else
@@ -65,7 +69,14 @@ for n in $(dt_example_names); do
 	check "$n: sync_size" "$E_SSIZE" "$(attr "$n" sync_size)"
 	check "$n: sync_owner starts at 0 (CPU)" 0 "$(attr "$n" sync_owner)"
 	check "$n: sync_for_cpu and sync_for_device read 0" "0 0" "$(attr "$n" sync_for_cpu) $(attr "$n" sync_for_device)"
-	check "$n: quirk_mmap_mode" "$E_QUIRK" "$(attr "$n" quirk_mmap_mode)"
+	# A region in highmem (32-bit ARM) gives coherent memory: mode off (lib.sh CMA_PAGES_KB).
+	if [ "$E_RLO" != - ] && [ -n "$HIGHMEM_START" ] &&
+		[ $((E_RLO)) -ge $((HIGHMEM_START)) ] && [ "$E_QUIRK" != 1 ]; then
+		check "$n: quirk_mmap_mode 1: its region lies in highmem, so the buffer is coherent memory" \
+			1 "$(attr "$n" quirk_mmap_mode)"
+	else
+		check "$n: quirk_mmap_mode" "$E_QUIRK" "$(attr "$n" quirk_mmap_mode)"
+	fi
 	p=$(pdev_of "$E_NODE")
 	check "$n: the device link points at the platform device of $E_NODE" "$p" "$(buf_pdev "$n")"
 	check "$n: that platform device's driver is u-dma-buf" "$DRV" "$(readlink -f "$PDEVS/$p/driver")"

@@ -23,7 +23,7 @@ first_of() {
 }
 case $ARCH in
 amd64) PLAT=serial8250 ;;
-arm64) PLAT=$(first_of /sys/bus/platform/devices/*.fw-cfg /sys/bus/platform/devices/*.pcie) ;;
+arm64 | armhf) PLAT=$(first_of /sys/bus/platform/devices/*.fw-cfg /sys/bus/platform/devices/*.pcie) ;;
 *) PLAT= ;;
 esac
 AMBA=$(first_of /sys/bus/amba/devices/*)

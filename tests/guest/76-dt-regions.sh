@@ -3,7 +3,8 @@
 # memory-region that is a mapped, non-reusable shared-dma-pool is honoured, the buffer's
 # memory lies inside it (finding 7; tests/dt/regions.dtsi); a sync-offset or sync-size
 # that is no number is refused with a log line that says so and prints no number
-# (finding 13; tests/dt/invalid.dtsi).
+# (finding 13; tests/dt/invalid.dtsi); buffers in reusable regions in lowmem and (on armhf)
+# in highmem lie inside them (issue 11).
 # shellcheck source=tests/guest/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/guest/dt_lib.sh
@@ -60,6 +61,37 @@ else
 	"$BIN/ut" wr "$DRV/unbind" "$PDEV" >/dev/null
 	"$BIN/ut" wr "$PDEVS/$PDEV/driver_override" "" nl >/dev/null
 	check_log_clean "$NAME: no kernel warning (such as memremap's 'attempted on ram') from the mapped pool"
+fi
+
+# --- reserved regions in lowmem and in highmem (issue 11) ---------------------------------
+# dt-cma-low (tests/dt/regions.dtsi) is a reusable pool in lowmem; on a 32-bit guest with
+# highmem the example's udmabuf-cma@70000000 is in highmem.  Each buffer lies inside its
+# region.
+LOW_LO=0x60000000 LOW_SIZE=0x1000000 HIGH_LO=0x70000000 HIGH_SIZE=0x2000000
+for pair in dt-cma-low:$LOW_LO:$LOW_SIZE udmabuf-cma:$HIGH_LO:$HIGH_SIZE; do
+	name=${pair%%:*} rest=${pair#*:}
+	lo=${rest%%:*} rsize=${rest#*:}
+	pa=$(attr "$name" phys_addr) sz=$(attr "$name" size)
+	if [ -z "$pa" ] || [ -z "$sz" ]; then
+		not_ok "$name: a buffer in its reserved region $lo (+$rsize)" \
+			"expected /sys/class/u-dma-buf/$name got none:" "$(mod_lines_of "$name" | head -n 4)"
+	elif in_region "$pa" "$sz" "$lo" "$rsize"; then
+		ok "$name: its $sz bytes at $pa lie inside its reserved region $lo (+$rsize)"
+	else
+		not_ok "$name: its memory lies inside its reserved region" \
+			"expected $sz bytes within $lo + $rsize got phys_addr $pa"
+	fi
+done
+# Where the kernel's lowmem ends ("HighMem [mem 0x70000000-...]" at boot; none on arm64).
+HIGH_START=$(dmesg | sed -n 's/.*HighMem *\[mem \(0x[0-9a-f]*\)-.*/\1/p' | head -n 1)
+if [ "$ARCH" = armhf ]; then
+	if [ -n "$HIGH_START" ] && [ $((HIGH_START)) -ge $((LOW_LO + LOW_SIZE)) ] &&
+		[ $((HIGH_START)) -le $((HIGH_LO)) ]; then
+		ok "armhf: dt-cma-low@60000000 is in lowmem, udmabuf-cma@70000000 in highmem (highmem from $HIGH_START)"
+	else
+		not_ok "armhf: dt-cma-low@60000000 is in lowmem, udmabuf-cma@70000000 in highmem" \
+			"expected a HighMem zone starting in [$LOW_LO + $LOW_SIZE, $HIGH_LO] got '${HIGH_START:-no HighMem zone}' (HighTotal $(meminfo HighTotal) kB)"
+	fi
 fi
 
 check_log_clean "no kernel warning in the device-tree regions suite"

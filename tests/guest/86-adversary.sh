@@ -19,10 +19,9 @@ gone() {
 	return 0
 }
 
-CMA_KB=$(meminfo CmaTotal)
-CMA_KB=${CMA_KB:-0}
+CMA_KB=$CMA_PAGES_KB
 # Mappings made of ordinary pages need CMA memory (§6); Debian's amd64 kernels have none.
-NO_CMA="no CMA here (CmaTotal ${CMA_KB} kB): the buffer is mapped as page frames, which no one can pin or zap"
+NO_CMA="no CMA for ordinary pages here (CmaTotal $(meminfo CmaTotal) kB, HighTotal $(meminfo HighTotal) kB): the buffer is mapped as page frames, which no one can pin or zap"
 
 if ! must_load "insmod with no buffer" info_enable=1; then
 	finish

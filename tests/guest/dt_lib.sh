@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # Shell helpers of the device-tree suites NN-dt-*.sh (sourced after lib.sh). They run only
-# in the -dt boots (DT=1): arm64 with QEMU's device tree plus tests/dt/base.dtsi, every
+# in the -dt boots (DT=1): arm64 or armhf with QEMU's device tree plus tests/dt/base.dtsi, every
 # devicetree/*.dtsi, the other tests/dt/*.dtsi and devicetree/*-overlay.dts
 # (tests/lib/dt.sh).
 
@@ -24,7 +24,7 @@ udmabuf-pl /amba_pl@0/udmabuf-pl 2097152 - - 0 1 0 0x0 2097152 3
 # Every buffer that a load without parameters creates: the examples and the good test
 # nodes of tests/dt (names.dtsi, base.dtsi, regions.dtsi); the bus node's name is its
 # platform device's, found at run time (dt_bus_name).
-DT_TEST_GOOD='dt-minor-zero dt-named udmabuf42 dt-name-none dt-name-63-0123456789abcdef0123456789abcdef0123456789abcdef0123 dt-minor-first dt-cma-second dt-nomap-second
+DT_TEST_GOOD='dt-minor-zero dt-named udmabuf42 dt-name-none dt-name-63-0123456789abcdef0123456789abcdef0123456789abcdef0123 dt-minor-first dt-cma-second dt-cma-low dt-nomap-second
 dt-quirk-on dt-quirk-off dt-quirk-auto dt-quirk-on-off dt-quirk-off-auto dt-quirk-all dt-sync-always dt-sync-3-always dt-sync-u64 dt-mask-64'
 # shellcheck disable=SC2034 # used by 70-dt-props
 # The nodes of tests/dt/props.dtsi: name, size, sync_mode, sync_direction, sync_offset,

@@ -1057,12 +1057,15 @@ static void do_mmap(int fd, int b, int acc, uint64_t alloc, uint64_t base_off, i
 	case 4: len = pct(20) ? (1ULL << 46) : UINT64_MAX - PG; break;
 	default: len = PG * (1 + rn(pages > pgoff ? pages - pgoff : 1));
 	}
+	/* A 32-bit size_t (armhf) keeps the low 32 bits of the length: the kernel sees those. */
+	if (sizeof(size_t) < sizeof(len))
+		len = (size_t)len;
 	/* The order of do_mmap(): length, address space, file access, accounting, module. */
 	if (!len)
 		want = "EINVAL";
 	else if (unaligned)
 		want = "EINVAL";
-	else if (len > (1ULL << 47))
+	else if (len > (1ULL << 47) || (sizeof(size_t) == 4 && len > 0xc0000000ULL))
 		want = "ENOMEM EINVAL EOVERFLOW";
 	else if (acc == O_WRONLY)
 		want = len > (1ULL << 45) ? "EACCES ENOMEM" : "EACCES";

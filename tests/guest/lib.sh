@@ -123,12 +123,33 @@ meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 # shellcheck disable=SC2034
 CMA_SLACK=8192
 
-# Parameter buffers: DMA-coherent on amd64, not on arm64 (virt, no dma-coherent).
+# CMA that buffers get as ordinary pages (pinnable, zappable): CmaTotal in kB, or 0 where
+# there is none or where it lies in highmem (32-bit ARM with more than ~768 MiB: the default
+# CMA area goes to highmem, which dma_alloc_pages() does not take; the module then takes
+# small buffers from the page allocator, as page frames, and larger ones as coherent memory).
+CMA_PAGES_KB=$(meminfo CmaTotal)
+CMA_PAGES_KB=${CMA_PAGES_KB:-0}
+# shellcheck disable=SC2034
+[ "$(meminfo HighTotal)" -gt 0 ] 2>/dev/null && CMA_PAGES_KB=0
+# Where highmem starts (the boot log's zone line "HighMem [mem 0x...-0x...]"), or empty.
+# shellcheck disable=SC2034
+HIGHMEM_START=$("$BIN/kmsg" since 0 2>/dev/null | sed -n 's/.*HighMem  *\[mem \(0x[0-9a-f]*\)-.*/\1/p' | head -n 1)
+
+# Parameter buffers: DMA-coherent on amd64, not on arm64 or armhf (virt, no dma-coherent).
 # shellcheck disable=SC2034
 case $ARCH in
-arm64) EXPECT_COHERENT=0 ;;
+arm64 | armhf) EXPECT_COHERENT=0 ;;
 amd64) EXPECT_COHERENT=1 ;;
 *) EXPECT_COHERENT=unknown ;;
+esac
+
+# The guest kernel's word size: 32 on armhf, where size_t, unsigned long and the mmap
+# offset (in pages, 32-bit) are 32 bits: a size of 4 GiB or more cannot be a buffer size
+# (EINVAL, not ENOMEM), and an offset past 2^44 cannot be mapped (EOVERFLOW from the kernel).
+# shellcheck disable=SC2034
+case $ARCH in
+armhf) WORD_BITS=32 ;;
+*) WORD_BITS=64 ;;
 esac
 
 kmark
@@ -156,11 +177,20 @@ dma_probe_start() {
 	fi
 	_pre=
 	grep -q ' __dma_sync_single_for_cpu$' /proc/kallsyms && _pre=__
+	# The arguments: $argN where the kernel has them.  32-bit ARM has no $argN: by the
+	# AAPCS, dev is r0, the 64-bit dma_addr_t of Debian's armmp (CONFIG_XEN selects
+	# ARCH_DMA_ADDR_T_64BIT) is r2:r3 (an even pair: r1 unused; the high half is 0, no
+	# LPAE), size and dir are the first two words on the stack; the sg calls' nents and
+	# dir are r2 and r3.
+	_a1='$arg1' _a2='$arg2:x64' _a3='$arg3:u64' _a4='$arg4:s32' _sn='$arg3:s32' _sd='$arg4:s32'
+	if [ "$ARCH" = armhf ]; then
+		_a1=%r0 _a2=%r2:x32 _a3='$stack0:u32' _a4='$stack1:s32' _sn=%r2:s32 _sd=%r3:s32
+	fi
 	echo >$TRACEFS/kprobe_events
 	for _w in cpu device; do
-		echo "p:udmabuf/${_w}_single ${_pre}dma_sync_single_for_$_w dev=+0(+0(\$arg1)):string addr=\$arg2:x64 size=\$arg3:u64 dir=\$arg4:s32" >>$TRACEFS/kprobe_events ||
+		echo "p:udmabuf/${_w}_single ${_pre}dma_sync_single_for_$_w dev=+0(+0($_a1)):string addr=$_a2 size=$_a3 dir=$_a4" >>$TRACEFS/kprobe_events ||
 			{ DMA_PROBE_WHY="cannot place a kprobe on ${_pre}dma_sync_single_for_$_w"; return 1; }
-		echo "p:udmabuf/${_w}_sg ${_pre}dma_sync_sg_for_$_w dev=+0(+0(\$arg1)):string nents=\$arg3:s32 dir=\$arg4:s32" >>$TRACEFS/kprobe_events ||
+		echo "p:udmabuf/${_w}_sg ${_pre}dma_sync_sg_for_$_w dev=+0(+0($_a1)):string nents=$_sn dir=$_sd" >>$TRACEFS/kprobe_events ||
 			{ DMA_PROBE_WHY="cannot place a kprobe on ${_pre}dma_sync_sg_for_$_w"; return 1; }
 	done
 	echo 1 >$TRACEFS/events/udmabuf/enable

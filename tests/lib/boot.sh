@@ -1,6 +1,7 @@
 # Booting a guest in QEMU.
 # shellcheck shell=bash
 
+# The guest's RAM; a job sets it from its label (guest_memory_of: 512M for armhf-6.1).
 QEMU_MEMORY=1G
 # A DMA master for the tests; the default 28-bit mask cannot reach arm64 RAM (at 1 GiB).
 QEMU_DMA_MASTER=(-device "edu,dma_mask=0xffffffff")
@@ -18,6 +19,12 @@ qemu_machine() {
 	arm64)
 		words=(qemu-system-aarch64 -M virt -cpu cortex-a53 -accel tcg)
 		;;
+	armhf)
+		# highmem=off: no PCI window (or redistributor) above 4 GiB, where Debian's
+		# armmp kernel (no LPAE: 32-bit physical addresses) could not reach it; all
+		# of the PCI MMIO, the edu device's BAR with it, is then below 4 GiB.
+		words=(qemu-system-arm -M "virt,highmem=off" -cpu cortex-a15 -accel tcg)
+		;;
 	*) die "qemu_machine: unknown architecture '$arch'" ;;
 	esac
 	words+=(-m "$QEMU_MEMORY" -smp 1 -nographic -no-reboot -nic none "${QEMU_DMA_MASTER[@]}")
@@ -27,7 +34,7 @@ qemu_machine() {
 }
 
 # qemu_command ARCH KERNEL INITRD PYROOT_DIR ACCEL [DTB]: the QEMU command line, one word
-# a line.  DTB replaces the machine's own device tree (arm64).
+# a line.  DTB replaces the machine's own device tree (arm64, armhf).
 qemu_command() {
 	local arch=$1 kernel=$2 initrd=$3 pyroot=$4 accel=$5 dtb=${6:-} word
 	local words=()
@@ -35,6 +42,7 @@ qemu_command() {
 	case $arch in
 	amd64) words+=(-append "console=ttyS0 $KERNEL_ARGS") ;;
 	arm64) words+=(-append "console=ttyAMA0 cma=128M $KERNEL_ARGS") ;;
+	armhf) words+=(-append "console=ttyAMA0 cma=64M $KERNEL_ARGS") ;;
 	esac
 	words+=(-kernel "$kernel" -initrd "$initrd")
 	[[ -z $dtb ]] || words+=(-dtb "$dtb")

@@ -11,8 +11,8 @@ kbuild_args() {
 
 # kbuild_target_args ARCH HEADERS: the architecture and compiler words, one a line.  For
 # amd64 (native here) the compiler that built the kernel (CONFIG_CC_VERSION_TEXT, such as
-# gcc-12), so that kbuild does not warn that the compiler differs; arm64 builds use the
-# cross compiler by its prefix.
+# gcc-12), so that kbuild does not warn that the compiler differs; arm64 and armhf builds
+# use the cross compiler by its prefix (Debian's headers add the -12).
 kbuild_target_args() {
 	local cc
 	case $1 in
@@ -24,6 +24,7 @@ kbuild_target_args() {
 		fi
 		;;
 	arm64) printf '%s\n' ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- ;;
+	armhf) printf '%s\n' ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf- ;;
 	*) die "kbuild_target_args: unknown architecture '$1'" ;;
 	esac
 }
@@ -134,11 +135,15 @@ guest_cc() {
 	case $1 in
 	amd64) echo gcc-12 ;;
 	arm64) echo aarch64-linux-gnu-gcc-12 ;;
+	# A 32-bit guest's programs get a 64-bit off_t: the tests seek, read and map past
+	# 4 GiB as they do on the 64-bit guests.
+	armhf) echo arm-linux-gnueabihf-gcc-12 -D_FILE_OFFSET_BITS=64 ;;
 	esac
 }
 
 # guest_cc32 ARCH: the compiler words of the guest's 32-bit ABI (i386 on amd64, armhf on
 # arm64), or nothing when there is none; the armhf cross compiler is installed on demand.
+# (armhf itself is 32-bit: build_guest_programs builds no second copy there.)
 guest_cc32() {
 	case $1 in
 	amd64) echo gcc-12 -m32 -idirafter /usr/include/x86_64-linux-gnu ;;
@@ -178,8 +183,11 @@ build_guest_programs() {
 	for src in "$GUEST_DIR"/*.c; do
 		[[ -e $src ]] || continue
 		name=$(basename "$src" .c)
-		bin_label='' build_guest_program "$out/$name" "$cc"
+		# shellcheck disable=SC2086
+		bin_label='' build_guest_program "$out/$name" $cc
 		head -n 5 "$src" | grep -q 'build: m32' || continue
+		# On a 32-bit guest /t/bin is the 32-bit ABI already.
+		[[ $arch != armhf ]] || continue
 		if [[ -n $cc32 ]]; then
 			# shellcheck disable=SC2086
 			bin_label=' (32-bit)' build_guest_program "$out/32/$name" $cc32

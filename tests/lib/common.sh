@@ -20,6 +20,7 @@ KMOD_DIR=${U_DMA_BUF_KMOD_DIR:-$REPO_TOP/tests/kmod}
 # shellcheck disable=SC2034
 HOST_PACKAGES=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils pciutils
 	device-tree-compiler dwarves make gcc-12 gcc-12-aarch64-linux-gnu libc6-dev-arm64-cross
+	gcc-12-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
 	gcc-12-multilib python3-numpy mmdebstrap sparse perl dkms)
 
 APT_OPTIONS=(-o DPkg::Lock::Timeout=600 -o APT::Get::Assume-Yes=true)
@@ -108,13 +109,17 @@ require_root() {
 	[[ $(id -u) == 0 ]] || die "run as root: the harness installs Debian packages and runs dpkg -x"
 }
 
-# host_setup PACKAGE...: adds the arm64 architecture, refreshes the package lists once and
-# installs the packages that are missing.  Never removes a package.
+# host_setup PACKAGE...: adds the arm64 and armhf architectures, refreshes the package
+# lists once and installs the packages that are missing.  Never removes a package.  A
+# failed index (seen: bookworm-security armhf, "unexpected size" while the mirror syncs)
+# is only a warning: the harness then uses the newest kernel of the lists it has.
 host_setup() {
-	local missing=() pkg
-	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-		dpkg --add-architecture arm64
-	fi
+	local missing=() pkg arch
+	for arch in arm64 armhf; do
+		if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+			dpkg --add-architecture "$arch"
+		fi
+	done
 	echo "# apt-get update"
 	if ! apt-get "${APT_OPTIONS[@]}" update >"$CACHE_DIR/apt-update.log" 2>&1; then
 		echo "# warning: apt-get update failed (see $CACHE_DIR/apt-update.log); using the package lists as they are"
@@ -159,13 +164,25 @@ copy_module_sources() {
 }
 
 # Kernel labels: <arch>-<series> (a Debian kernel, amd64-6.12), <arch>-<series>-dt (the
-# same kernel booted with the device tree of tests/lib/dt.sh: arm64 only) and debug (the
-# kernel that tests/lib/debug-kernel.sh builds; its architecture is in its env file).
+# same kernel booted with the device tree of tests/lib/dt.sh: arm64 and armhf),
+# <arch>-<series>-1g (armhf only: the same kernel with 1 GiB of RAM instead of 512 MiB)
+# and debug (the kernel that tests/lib/debug-kernel.sh builds; its architecture is in its
+# env file).
 # guest_arch_of LABEL / kernel_series_of LABEL: arm64-6.12-dt -> arm64 / 6.12
 guest_arch_of() { echo "${1%%-*}"; }
 kernel_series_of() {
 	local rest=${1#*-}
-	echo "${rest%-dt}"
+	rest=${rest%-dt}
+	echo "${rest%-1g}"
+}
+# guest_memory_of LABEL: the guest's RAM (QEMU -m).  1 GiB, except armhf without -1g or
+# -dt: 512 MiB, all of it lowmem (a 1 GiB armhf guest has 256 MiB of highmem).
+guest_memory_of() {
+	case $1 in
+	armhf-*-1g | armhf-*-dt) echo 1G ;;
+	armhf-*) echo 512M ;;
+	*) echo 1G ;;
+	esac
 }
 # label_is_dt LABEL: a device-tree boot.
 label_is_dt() { [[ $1 == *-dt ]]; }

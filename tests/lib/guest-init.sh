@@ -115,6 +115,10 @@ kmemleak_report() {
 export ARCH KVER KREL MOD=/t/u-dma-buf.ko BIN=/t/bin KMOD=/t/kmod PYROOT DT
 echo "HARNESS-INIT $KREL"
 setup_pyroot
+# Without PYROOT the list has only the scratch disk's driver (virtio_pci, virtio_blk).
+if [ -z "$PYROOT_TAG" ] && [ -s /lib/modules/harness/order ]; then
+	load_modules || echo "# harness: the scratch disk's driver did not load; no /dev/vda"
+fi
 echo "# harness: PYROOT=${PYROOT:-(none)}, DT=$DT, uptime $(cut -d' ' -f1 /proc/uptime) s"
 for file in $SUITES; do
 	run_suite "$file"

@@ -4,7 +4,8 @@
 
 # What PYROOT needs besides what each kernel has built in (research table: virtio and
 # virtio_pci are built in on 6.12, modules on 6.1), and virtio_blk for the scratch disk
-# (loaded with them when the kernel has it: a kernel without it boots without /dev/vda).
+# (loaded with them when the kernel has it: a kernel without it boots without /dev/vda;
+# a boot without PYROOT gets virtio_pci and virtio_blk alone).
 PYROOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
 PYROOT_OPTIONAL_MODULES=(virtio_blk)
 
@@ -105,6 +106,13 @@ make_initramfs() {
 		if declare -F pyroot_numpy2_path >/dev/null; then
 			pyroot_numpy2_path "$arch" >"$stage/t/pyroot-numpy2"
 		fi
+	elif module_available "$moddir" virtio_blk && module_available "$moddir" virtio_pci; then
+		# No PYROOT (armhf): the scratch disk's driver all the same, in the same list
+		# (guest-init.sh loads it for the disk alone).
+		modules_in_load_order "$moddir" virtio_pci virtio_blk >"$stage/lib/modules/harness/order"
+		while read -r name; do
+			unpack_module "$(module_file "$moddir" "$name")" "$stage/lib/modules/harness/$name.ko"
+		done <"$stage/lib/modules/harness/order"
 	fi
 	# A longer fuzz run on request (tests/guest/96-fuzz.sh reads it).
 	if [[ -n ${U_DMA_BUF_FUZZ_SECONDS:-} ]]; then

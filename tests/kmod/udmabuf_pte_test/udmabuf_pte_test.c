@@ -130,6 +130,7 @@ static const char *pte_memtype(u64 val, bool huge, char *tmp, size_t len)
  * kernel tables of the linear map and vmalloc space are never freed under a
  * live allocation.
  */
+#if defined(CONFIG_X86) || defined(CONFIG_ARM64)
 static void pte_walk(pgd_t *pgdp, unsigned long addr, struct pte_walk *w)
 {
 	p4d_t *p4dp;
@@ -183,6 +184,15 @@ static void pte_walk(pgd_t *pgdp, unsigned long addr, struct pte_walk *w)
 	w->pfn = pte_pfn(pte);
 	w->special = !!pte_special(pte);
 }
+#else
+/* Other architectures' tables (32-bit ARM's two levels...) are not read. */
+static void pte_walk(pgd_t *pgdp, unsigned long addr, struct pte_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->special = -1;
+	w->level = "unsupported";
+}
+#endif
 
 /* " present=1 pfn=0x.. type=.." or " present=0" */
 static int pte_describe(char *buf, size_t len, const struct pte_walk *w)

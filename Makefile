@@ -7,7 +7,7 @@
 #   make ARCH=arm64                       cross build (picks aarch64-linux-gnu-)
 #   make install                          module, then the ioctl header (and tools/udmabuf if built)
 #   make tools                            the command-line tool tools/udmabuf
-#   make clean | test | demo
+#   make clean | test | demo | bench
 #
 # The kernel build itself reads Kbuild in this directory.
 
@@ -27,7 +27,7 @@ endif
 
 KBUILD_ARGS := -C $(KERNEL_SRC) M=$(CURDIR) ARCH=$(ARCH) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
 
-.PHONY: all modules install modules_install headers_install tools tools_install clean test demo
+.PHONY: all modules install modules_install headers_install tools tools_install clean test demo bench
 
 all: modules
 
@@ -67,3 +67,8 @@ test:
 # Boots one guest and shows a buffer at work, no hardware needed.
 demo:
 	tests/demo
+
+# Boots the arm64 and amd64 6.12 guests and runs `udmabuf bench` there beside the kernel's
+# own buffers; results in bench/results/ (see bench/run).
+bench:
+	bench/run

@@ -27,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -83,6 +84,12 @@ static uint64_t attr_u64(const char *attr)
  */
 static void sync_range(int for_device, uint64_t offset, uint64_t size, int dir)
 {
+	/* The command's offset and size fields are 32 bits (INTERFACE.md section 5.2). */
+	if (offset >> 32 || size >> 32) {
+		fprintf(stderr, "edu_loopback: sync offset 0x%llx size 0x%llx: the encoded one-off sync command cannot express 4 GiB or more\n",
+			(unsigned long long)offset, (unsigned long long)size);
+		exit(2);
+	}
 	if (use_ioctl) {
 		uint64_t cmd = offset << 32 | size | (uint64_t)dir << 2 | 1;
 
@@ -166,9 +173,14 @@ int main(int argc, char **argv)
 			use_ioctl = 1;
 		else if (!strcmp(argv[i], "--no-bus-master"))
 			bus_master = 0;
-		else if (!strcmp(argv[i], "--count") && i + 1 < argc - 1)
-			count = strtoull(argv[++i], NULL, 0);
-		else
+		else if (!strcmp(argv[i], "--count") && i + 1 < argc - 1) {
+			char *end;
+
+			errno = 0;
+			count = strtoull(argv[++i], &end, 0);
+			if (errno || end == argv[i] || *end || !isdigit((unsigned char)argv[i][0]))
+				count = 0;	/* not a number: usage */
+		} else
 			break;
 	}
 	/* QEMU 7.2 aborts on a transfer that ends at 0x41000: keep it < 4096. */

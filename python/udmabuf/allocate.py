@@ -9,11 +9,15 @@ Lifetime: an array (and every view of it) keeps its memory mapped and reserved. 
 ends the array's DMA life (its sync methods raise, the array turns read-only), and the memory
 goes back to the Pool or the kernel when no array over it is left (the array itself and
 every view: when the last of them is garbage collected). So no view ever reads or writes
-memory that another allocation owns, and nothing is unmapped under a live array.
+memory that another allocation owns, and nothing is unmapped under a live array, not even
+at interpreter exit (the mappings of arrays alive then stay until the process ends; Manager
+buffers of such arrays are left for `udmabuf delete`).
 """
 
+import atexit
 import collections
 import errno
+import gc
 import fcntl
 import itertools
 import os
@@ -24,8 +28,15 @@ import weakref
 
 import numpy as np
 
+from . import buffer as _buffer
 from .buffer import (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE, Buffer, SizeError,
-                     OutOfDmaMemory, UdmabufError, create, delete, check_name)
+                     OutOfDmaMemory, UdmabufError, BufferExists, create, delete, check_name,
+                     check_dtype, shape_of, typed, _index)
+
+# invalidate() of a strided view: runs of bytes less than this apart are one command (the
+# encoded command covers multiples of 16 bytes anyway), and at most this many commands.
+SYNC_MERGE_GAP = 16
+MAX_SYNC_COMMANDS = 65536
 
 # arm64's ARCH_DMA_MINALIGN (the largest of the architectures the module supports): two
 # allocations never share a cache line, so syncing one never touches the other.
@@ -51,14 +62,14 @@ def byte_bounds(a):
     return low, high + itemsize
 
 
-def byte_runs(a):
-    """The contiguous byte runs [(low, high), ...] of an array (sorted, merged): one run for
-    a contiguous array, one per row segment for a strided view such as a[:, 1]."""
+def _run_arrays(a, gap=0):
+    """(starts, ends) NumPy arrays of the byte runs of `a` (CPU addresses, sorted), runs less
+    than `gap` bytes apart merged (gap 0: only touching or overlapping runs)."""
     lo, hi = byte_bounds(a)
     if a.size == 0:
-        return []
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     if a.flags.c_contiguous or a.flags.f_contiguous:
-        return [(lo, hi)]
+        return np.array([lo], np.int64), np.array([hi], np.int64)
     shape, strides, item = a.shape, a.strides, a.dtype.itemsize
     # Innermost dimensions that are contiguous form one run.
     run, k = item, len(shape)
@@ -68,28 +79,47 @@ def byte_runs(a):
     if k == len(shape) and shape:  # the innermost axis is strided: runs of one element
         run = item
     starts = np.zeros(1, dtype=np.int64)
-    for n, st in zip(shape[:k], strides[:k]):
+    for n, st in sorted(zip(shape[:k], strides[:k]), key=lambda x: -abs(x[1])):
         starts = (starts[:, None] + np.arange(n, dtype=np.int64) * st).ravel()
-    base = a.__array_interface__["data"][0]
-    starts = np.sort(starts) + base
-    runs = []
-    for s in starts.tolist():
-        if runs and s <= runs[-1][1]:
-            runs[-1] = (runs[-1][0], max(runs[-1][1], s + run))
-        else:
-            runs.append((s, s + run))
-    return runs
+    starts.sort()
+    starts += a.__array_interface__["data"][0]
+    ends = np.maximum.accumulate(starts + run)
+    brk = np.flatnonzero(starts[1:] - ends[:-1] >= max(gap, 1)) + 1
+    first = np.concatenate(([0], brk))
+    last = np.concatenate((brk - 1, [len(starts) - 1]))
+    return starts[first], ends[last]
+
+
+def byte_runs(a, gap=0):
+    """The contiguous byte runs [(low, high), ...] of an array (sorted, merged): one run for
+    a contiguous array, one per row segment for a strided view such as a[:, 1]. Runs less
+    than `gap` bytes apart are merged (gap 0: only touching or overlapping ones)."""
+    s, e = _run_arrays(a, gap)
+    return list(zip(s.tolist(), e.tolist()))
 
 
 class _Owner:
-    """The base of every array of one allocation: exposes its memory to NumPy and holds
-    the allocation (and through it the mapping) alive as long as any array uses it."""
+    """The base of every array of one allocation: exposes its memory to NumPy (as raw
+    bytes) and holds the allocation (and through it the mapping) alive as long as any array
+    uses it."""
 
-    def __init__(self, alloc, shape, dtype):
+    def __init__(self, alloc, nbytes):
         self.alloc = alloc
         self.__array_interface__ = {
             "data": (alloc.buffer.address + alloc.offset, False),
-            "shape": tuple(shape), "typestr": dtype.str, "descr": dtype.descr, "version": 3}
+            "shape": (nbytes,), "typestr": "|u1", "version": 3}
+
+
+_exit_registered = []
+
+
+def _collect_at_exit():
+    """At exit: arrays that are garbage go now (their Manager buffers are deleted); the
+    mappings of the others are pinned (buffer._at_exit) and their buffers left alone."""
+    try:
+        gc.collect()
+    finally:
+        _buffer._at_exit()
 
 
 class Allocation:
@@ -100,18 +130,28 @@ class Allocation:
         self.backend, self.buffer, self.offset, self.nbytes = backend, buffer, offset, nbytes
         self.cacheable = cacheable
         self.freed = False
-        if buffer._mm is None:
+        self.pid = os.getpid()
+        mm = buffer._mm
+        if mm is None:
             raise UdmabufError("buffer %s is closed" % buffer.name)
         # An export of the mapping, held for as long as this allocation lives: close()
         # cannot unmap it meanwhile. The finalizer releases it before the backend's release.
-        weakref.finalize(self, _release, backend, buffer, offset, nbytes, memoryview(buffer._mm))
+        # Not at exit (atexit=False): arrays may still be in use then (_collect_at_exit).
+        f = weakref.finalize(self, _release, backend, buffer, offset, nbytes, memoryview(mm),
+                             self.pid)
+        f.atexit = False
+        if not _exit_registered:
+            _exit_registered.append(True)
+            atexit.register(_collect_at_exit)  # after weakref's own: runs before it
 
     def free(self):
         self.freed = True
 
 
-def _release(backend, buffer, offset, nbytes, view):
+def _release(backend, buffer, offset, nbytes, view, pid):
     view.release()
+    if pid != os.getpid():
+        return  # inherited through fork(): the parent owns the memory (and the lock)
     backend._release(buffer, offset, nbytes)
 
 
@@ -191,11 +231,23 @@ class DmaArray(np.ndarray):
 
     def _sync(self, for_device, direction):
         a = self._alloc_or_raise()
+        direction = _buffer._direction(direction)
         base = a.buffer.address
-        if direction != TO_DEVICE and not (self.flags.c_contiguous or self.flags.f_contiguous):
+        if (not for_device and direction != TO_DEVICE
+                and not (self.flags.c_contiguous or self.flags.f_contiguous)):
             # A strided view invalidates only its own bytes, run by run: the span between
-            # them may hold CPU writes to other columns that are not flushed yet.
-            runs = [(lo - base, hi - lo) for lo, hi in byte_runs(self)]
+            # them may hold CPU writes to other columns that are not flushed yet. Runs less
+            # than 16 bytes apart are one command (the encoded command's granularity).
+            # A write-back (flush) of the span harms nothing: it is one command.
+            self._byte_range()  # inside the allocation
+            starts, ends = _run_arrays(self, SYNC_MERGE_GAP)
+            if len(starts) > MAX_SYNC_COMMANDS:
+                raise UdmabufError(
+                    "this strided view has %d separate runs of bytes (more than %d sync "
+                    "commands): invalidating them one by one is too slow, and invalidating "
+                    "the span would throw away CPU writes between them. Invalidate the whole "
+                    "array (or a contiguous part) instead" % (len(starts), MAX_SYNC_COMMANDS))
+            runs = zip((starts - base).tolist(), (ends - starts).tolist())
         else:
             runs = [self._byte_range()]
         for off, size in runs:
@@ -244,13 +296,27 @@ class DmaArray(np.ndarray):
             return obj[()]
         return np.asarray(obj)
 
+    # New memory is a plain ndarray, as ufunc results are.
+    def copy(self, order="C"):
+        return np.asarray(self).copy(order)
+
+    def astype(self, *args, **kwargs):
+        return np.asarray(self).astype(*args, **kwargs)
+
+    def __copy__(self):
+        return np.asarray(self).copy()
+
+    def __deepcopy__(self, memo):
+        return np.asarray(self).copy()
+
     def __reduce__(self):
         # A pickle (or a copy through it) is plain memory.
         return np.asarray(self).copy().__reduce__()
 
 
 def _make_array(alloc, shape, dtype):
-    arr = np.asarray(_Owner(alloc, shape, dtype)).view(DmaArray)
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    arr = typed(np.asarray(_Owner(alloc, nbytes)), shape, dtype).view(DmaArray)
     arr._alloc = alloc
     return arr
 
@@ -297,15 +363,20 @@ class Manager:
 
     def __init__(self, prefix=None, dma_mask=None, quirk_mmap=None, interface="ioctl",
                  device=None):
-        self.prefix = prefix or "pyudb%d_" % os.getpid()
-        check_name(self.prefix + "0")
+        # Names: <prefix><pid>_<n>, the pid of the allocating process (after a fork the
+        # child's names differ from the parent's); a taken name is skipped.
+        self.prefix = prefix if prefix is not None else "pyudb"
+        check_name(self.prefix + "%d_0" % (1 << 22))
         self.dma_mask, self.quirk_mmap, self.interface = dma_mask, quirk_mmap, interface
         device = device or os.environ.get("UDMABUF_DEVICE") or None
         self._bind = _parse_device(device) if device else None
         self.device = "%s:%s" % self._bind if self._bind else None
 
     def alloc(self, nbytes, alignment=None, cacheable=True):
-        name = "%s%d" % (self.prefix, next(self._seq))
+        nbytes = _index(nbytes, "nbytes")
+        if nbytes <= 0:
+            raise SizeError("cannot allocate %d bytes" % nbytes)
+        _check_alignment(alignment)
         bus, dev = self._bind or (None, None)
         if not self._bind and not Manager._warned and _iommu_present():
             Manager._warned = True
@@ -313,8 +384,15 @@ class Manager:
                           "a DMA master: physical_address is not the device's address. Use "
                           "allocate(..., target='pci:<address>') or Manager(device=...).",
                           stacklevel=3)
-        create(name, nbytes, dma_mask=self.dma_mask, quirk_mmap=self.quirk_mmap, bus=bus,
-               device=dev)
+        for tries in range(100):
+            name = "%s%d_%d" % (self.prefix, os.getpid(), next(self._seq))
+            try:
+                create(name, nbytes, dma_mask=self.dma_mask, quirk_mmap=self.quirk_mmap,
+                       bus=bus, device=dev)
+                break
+            except BufferExists:
+                if tries == 99:
+                    raise
         try:
             buf = Buffer(name, o_sync=not cacheable, interface=self.interface)
         except BaseException:
@@ -363,8 +441,11 @@ class Pool:
     /dev/<name>, which the kernel drops when the process ends."""
 
     def __init__(self, name, alignment=DMA_MINALIGN, interface="ioctl", cacheable=True):
+        alignment = _index(alignment, "alignment")
         if alignment <= 0 or alignment & (alignment - 1):
             raise SizeError("alignment must be a power of two, got %d" % alignment)
+        self._name, self._interface = name, interface
+        self._pid = os.getpid()
         self.buffer = Buffer(name, o_sync=not cacheable, interface=interface)
         self.alignment = alignment
         self.cacheable = cacheable
@@ -372,12 +453,28 @@ class Pool:
         self._free_list = [(0, self.buffer.size)]  # sorted (offset, size), this process's view
         self._lock = threading.Lock()  # never taken by a release (it may run inside gc)
         self._pending = collections.deque()  # releases not yet merged into the free list
-        self._live = set()
+        self._live = {}  # (offset, size) -> weak reference to its Allocation
         self._closed = False
         if not cacheable and self.buffer.cacheable and not self.buffer.coherent:
             self.buffer.close()
             raise UdmabufError("pool %s: cacheable=False but sync_mode %d gives a cached "
                                "mapping even with O_SYNC" % (name, self.buffer.sync_mode))
+
+    def _forked(self):
+        """In a child of fork(): the open file (and with it the blocks' OFD locks) is the
+        parent's too, so locks would never conflict between the two and the child's
+        release would unlock the parent's blocks. The child opens the buffer again (an open
+        file of its own) and starts with nothing of the parent's: the parent's blocks stay
+        locked by the parent's open file, which the child's locks conflict with."""
+        if self._pid == os.getpid():
+            return
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+        self._pid = os.getpid()
+        self._pending = collections.deque()
+        self._live = {}
+        self._free_list = []
+        self.buffer = Buffer(self._name, o_sync=not self.cacheable, interface=self._interface)
+        self._free_list = [(0, self.buffer.size)]
 
     def _drain(self):
         """Merges released blocks into the free list (lock held)."""
@@ -397,95 +494,131 @@ class Pool:
 
     @property
     def free_bytes(self):
+        self._forked()
         with self._lock:
             self._drain()
             return sum(s for _, s in self._free_list)
 
     @property
     def largest_free(self):
+        self._forked()
         with self._lock:
             self._drain()
             return max((s for _, s in self._free_list), default=0)
 
     @property
     def free_ranges(self):
+        self._forked()
         with self._lock:
             self._drain()
             return list(self._free_list)
 
     def _lock_range(self, start, size):
-        """Takes the OFD lock of [start, start + size): None when taken, else the end of
-        the conflicting lock held by another open file (another Pool or process)."""
+        """Takes the OFD lock of [start, start + size) (size > 0: a length of 0 would lock
+        to the end of the file): None when taken, else the end of the conflicting lock held
+        by another open file (another Pool or process)."""
+        assert size > 0
         fd = self.buffer._fd
-        try:
-            fcntl.fcntl(fd, _F_OFD_SETLK, _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, start, size, 0))
-            return None
-        except OSError as e:
-            if e.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-        got = fcntl.fcntl(fd, _F_OFD_GETLK, _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, start, size, 0))
-        ltype, _, lstart, llen, _ = _FLOCK.unpack(got)
-        if ltype == fcntl.F_UNLCK:
-            return start  # gone meanwhile: try again at the same place
-        return lstart + llen if llen else 1 << 62
+        for _ in range(100):
+            try:
+                fcntl.fcntl(fd, _F_OFD_SETLK,
+                            _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, start, size, 0))
+                return None
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            got = fcntl.fcntl(fd, _F_OFD_GETLK,
+                              _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, start, size, 0))
+            ltype, _, lstart, llen, _ = _FLOCK.unpack(got)
+            if ltype != fcntl.F_UNLCK:
+                return lstart + llen if llen else 1 << 62
+            # the conflicting lock went meanwhile: try again at the same place
+        return start + 1
 
     def alloc(self, nbytes, alignment=None, cacheable=True):
         if not cacheable and self.cacheable:
             raise UdmabufError("pool %s maps its buffer cached: for cacheable=False use "
                                "Pool(%r, cacheable=False) or the Manager"
-                               % (self.buffer.name, self.buffer.name))
-        align = max(alignment or 1, self.alignment)
-        if align & (align - 1):
-            raise SizeError("alignment must be a power of two, got %d" % align)
+                               % (self._name, self._name))
+        nbytes = _index(nbytes, "nbytes")
+        if nbytes <= 0:
+            raise SizeError("cannot allocate %d bytes" % nbytes)
+        align = max(_check_alignment(alignment) or 1, self.alignment)
         size = -(-nbytes // self.alignment) * self.alignment
-        base = self.buffer.dma_addr
+        self._forked()
         with self._lock:
             if self._closed:
-                raise UdmabufError("pool %s is closed" % self.buffer.name)
+                raise UdmabufError("pool %s is closed" % self._name)
+            base = self.buffer.dma_addr
             self._drain()
             for i, (off, sz) in enumerate(self._free_list):
                 start = -(-(base + off) // align) * align - base
                 while start + size <= off + sz:
                     busy_to = self._lock_range(start, size)
                     if busy_to is None:
+                        try:
+                            a = Allocation(self, self.buffer, start, size, self.cacheable)
+                        except BaseException:
+                            self._unlock(self.buffer._fd, start, size)
+                            raise
                         pieces = []
                         if start > off:
                             pieces.append((off, start - off))
                         if off + sz > start + size:
                             pieces.append((start + size, off + sz - start - size))
                         self._free_list[i:i + 1] = pieces
-                        a = Allocation(self, self.buffer, start, size, self.cacheable)
-                        self._live.add((start, size))
+                        self._live[(start, size)] = weakref.ref(a)
                         return a
                     start = -(-(base + max(busy_to, start + 1)) // align) * align - base
             free = sum(s for _, s in self._free_list)
+            held = self._freed_but_held()
             raise OutOfDmaMemory(
                 "pool %s: no free range of %d bytes aligned to %d (free %d bytes in %d "
-                "pieces, largest %d%s%s)" % (
-                    self.buffer.name, size, align, free, len(self._free_list),
+                "pieces, largest %d%s%s%s)" % (
+                    self._name, size, align, free, len(self._free_list),
                     max((s for _, s in self._free_list), default=0),
                     ": fragmented" if free >= size else "",
-                    "; other Pools on this buffer may hold some of it"))
+                    "; other Pools on this buffer may hold some of it",
+                    "; freed with freebuffer() but still referenced by an array (they return "
+                    "when the last array over them is gone, e.g. `del a` before the next "
+                    "allocate()): %s" % ", ".join(sorted(held)) if held else ""))
+
+    def _freed_but_held(self):
+        """Blocks freed by freebuffer() that an array still holds (a function of its own:
+        the exception raised with this list must not keep such an allocation alive)."""
+        held = []
+        for (o, n), ref in list(self._live.items()):
+            al = ref()
+            if al is not None and al.freed:
+                held.append("0x%x+%d" % (o, n))
+        return held
 
     def _release(self, buf, offset, nbytes):
         # Runs when no array of the block is left, possibly inside gc while this thread
         # holds self._lock: so no lock here, only a syscall and atomic container operations.
-        fd = buf._fd
+        if buf is not self.buffer:
+            return  # an allocation from before a fork() (see _forked)
+        self._unlock(buf._fd, offset, nbytes)
+        self._pending.append((offset, nbytes))
+        self._live.pop((offset, nbytes), None)
+        if self._closed and not self._live:
+            buf.close()
+
+    @staticmethod
+    def _unlock(fd, offset, nbytes):
         if fd >= 0:
             try:
                 fcntl.fcntl(fd, _F_OFD_SETLK, _FLOCK.pack(fcntl.F_UNLCK, os.SEEK_SET, offset,
                                                          nbytes, 0))
             except OSError:
                 pass
-        self._pending.append((offset, nbytes))
-        self._live.discard((offset, nbytes))
-        if self._closed and not self._live:
-            buf.close()
 
     def close(self):
         """No new allocations; the buffer is closed (and its blocks' locks dropped) once no
         array of this pool is left."""
-        self._closed = True
+        self._forked()
+        with self._lock:  # an alloc() in another thread finishes first
+            self._closed = True
         if not self._live:
             self.buffer.close()
 
@@ -496,6 +629,16 @@ class Pool:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _check_alignment(alignment):
+    """None, or a power of two (NumPy integers accepted)."""
+    if alignment is None:
+        return None
+    alignment = _index(alignment, "alignment")
+    if alignment <= 0 or alignment & (alignment - 1):
+        raise SizeError("alignment must be a power of two, got %d" % alignment)
+    return alignment
 
 
 _backend = None
@@ -536,19 +679,19 @@ def allocate(shape, dtype="u4", target=None, alignment=None, cacheable=True, **k
     refused rather than ignored)."""
     if kwargs:
         raise TypeError("allocate() got unsupported keyword(s) %s" % ", ".join(sorted(kwargs)))
+    dtype = check_dtype(dtype)
+    shape = shape_of(shape)
+    _check_alignment(alignment)
     if target is None:
         backend = get_backend()
     elif hasattr(target, "alloc"):
         backend = target
-    else:
+    elif isinstance(target, str):
         backend = Manager(device=target)
-    dtype = np.dtype(dtype)
-    if isinstance(shape, (int, np.integer)):
-        shape = (int(shape),)
-    shape = tuple(int(n) for n in shape)
-    if any(n < 0 for n in shape):
-        raise SizeError("negative dimension in shape %r" % (shape,))
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    else:
+        raise TypeError("allocate(target=%r): a target is a Manager, a Pool (anything with "
+                        ".alloc()) or a device name/path string" % (target,))
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if nbytes <= 0:
         raise SizeError("cannot allocate %d bytes (shape %r)" % (nbytes, shape))
     return _make_array(backend.alloc(nbytes, alignment, cacheable), shape, dtype)

@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """One u-dma-buf buffer: mapping, DMA address, cache sync (ioctl or sysfs)."""
 
+import atexit
 import contextlib
 import ctypes
 import errno
 import fcntl
 import mmap
+import operator
 import os
 import struct
+import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -91,17 +95,43 @@ _SYNC_ARGS = struct.Struct("=QQQ")  # flags, size, offset
 SYNC_CMD_FOR_CPU, SYNC_CMD_FOR_DEVICE = 1, 3
 
 
+ENC_LIMIT = 1 << 32  # the encoded command's offset and size fields are 32 bits: 4 GiB
+
+
+def _index(v, what):
+    """An integer argument as a Python int (NumPy integers included: their own arithmetic
+    would overflow or turn into float); anything else is a TypeError."""
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError("%s must be an integer, got %r" % (what, v)) from None
+
+
+def _direction(direction):
+    direction = _index(direction, "direction")
+    if direction not in (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE):
+        raise ValueError("direction must be BIDIRECTIONAL (0), TO_DEVICE (1) or FROM_DEVICE "
+                         "(2), got %r" % (direction,))
+    return direction
+
+
 def encode_sync(offset, size, direction):
     """The encoded one-off sync command of sysfs sync_for_* and ioctls 5/6 (INTERFACE §5.2).
 
     A one-off command syncs [offset, offset + size) and leaves the buffer's stored
-    sync_offset/sync_size/sync_direction untouched; size must be a multiple of 16."""
+    sync_offset/sync_size/sync_direction untouched; size must be a multiple of 16, offset
+    and size below 4 GiB (the command's fields are 32 bits)."""
+    offset, size = _index(offset, "offset"), _index(size, "size")
+    direction = _direction(direction)
+    if offset < 0 or size < 0:
+        raise SizeError("sync range offset=%d size=%d is negative" % (offset, size))
     if size % 16:
         raise AlignmentError("sync size %d is not a multiple of 16 (the encoded sync command "
                              "cannot express it; use the ioctl interface)" % size)
-    if offset >= 1 << 32 or size >= 1 << 32:
-        raise SizeError("sync range offset=%d size=%d does not fit the encoded command (32 bits)"
-                        % (offset, size))
+    if offset >= ENC_LIMIT or size >= ENC_LIMIT:
+        raise SizeError("sync range offset=0x%x size=0x%x: the encoded one-off sync command "
+                        "cannot express an offset or size of 4 GiB or more (32-bit fields, "
+                        "INTERFACE §5.2)" % (offset, size))
     if size == 0:
         raise SizeError("an encoded sync of 0 bytes would mean 'the stored range'")
     return (offset << 32) | size | (direction << 2) | 1
@@ -113,7 +143,12 @@ _ENC_MAX = 0xFFFFFFF0  # the largest size one encoded command can carry
 def encoded_ranges(offset, size, bufsize):
     """One-off sync ranges (each a non-zero multiple of 16 inside [0, bufsize)) that cover
     [offset, offset + size): the exact range when its size is a multiple of 16, else widened
-    by less than 16 bytes (less than a cache line) inside the buffer, split where needed."""
+    by less than 16 bytes (less than a cache line) inside the buffer, split where needed.
+    SizeError when a range would start at 4 GiB or beyond (the command cannot say so)."""
+    offset, size = _index(offset, "offset"), _index(size, "size")
+    bufsize = _index(bufsize, "bufsize")
+    if offset < 0:
+        raise SizeError("sync offset %d is negative" % offset)
     if size <= 0:
         return []
     end = offset + size
@@ -132,9 +167,11 @@ def encoded_ranges(offset, size, bufsize):
         raise AlignmentError("a buffer of %d bytes is too small for the encoded sync command "
                              "(16 bytes at least)" % bufsize)
     for o, _ in out:
-        if o >= 1 << 32:
-            raise SizeError("sync offset 0x%x is beyond what the encoded command carries "
-                            "(32 bits)" % o)
+        if o >= ENC_LIMIT:
+            raise SizeError("sync offset 0x%x: the encoded one-off sync command cannot express "
+                            "an offset of 4 GiB or more (32-bit field, INTERFACE §5.2); this "
+                            "package does not fall back to SET_SYNC, which changes the "
+                            "buffer's shared sync range" % o)
     return out
 
 
@@ -155,13 +192,40 @@ def check_name(name):
     return name
 
 
-class _Mapped:
-    """An array's base: its memory, described to NumPy, and an export of the mapping."""
+def check_dtype(dtype):
+    """A dtype that can live in DMA memory: no Python objects (NumPy would read pointers
+    the device wrote)."""
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise TypeError("dtype %s holds Python objects: it cannot live in DMA memory" % dtype)
+    return dtype
 
-    def __init__(self, mm, address, shape, dtype):
+
+def shape_of(shape):
+    """A shape as a tuple of Python ints (NumPy integers accepted)."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    shape = tuple(_index(n, "a dimension") for n in shape)
+    if any(n < 0 for n in shape):
+        raise SizeError("negative dimension in shape %r" % (shape,))
+    return shape
+
+
+def typed(raw, shape, dtype):
+    """An array of `shape` and `dtype` over the bytes of the uint8 array `raw`, which stays
+    its base (any dtype: aligned, out-of-order or subarray fields are not rebuilt from
+    descr)."""
+    return np.ndarray(shape, dtype, buffer=raw)
+
+
+class _Mapped:
+    """An array's base: its memory as raw bytes, described to NumPy, and an export of the
+    mapping."""
+
+    def __init__(self, mm, address, nbytes):
         self.export = memoryview(mm)
-        self.__array_interface__ = {"data": (address, False), "shape": tuple(shape),
-                                    "typestr": dtype.str, "descr": dtype.descr, "version": 3}
+        self.__array_interface__ = {"data": (address, False), "shape": (nbytes,),
+                                    "typestr": "|u1", "version": 3}
 
 
 class Buffer:
@@ -181,6 +245,7 @@ class Buffer:
         self.o_sync = bool(o_sync)
         self._fd = -1
         self._mm = None
+        self._owned = []  # [fd, mmap] while open; close() pops them (atomic: one closer)
         try:
             self._fd = os.open(self.path, os.O_RDWR | (os.O_SYNC if o_sync else 0))
         except OSError as e:
@@ -189,6 +254,7 @@ class Buffer:
                                    "loaded and the buffer created?)" % (name, self.path),
                                    e.errno) from None
             raise oserror(e, "open %s" % self.path) from None
+        self._owned.append(self._fd)
         try:
             self._setup(interface)
         except BaseException:
@@ -215,6 +281,8 @@ class Buffer:
                                  mmap.PROT_READ | mmap.PROT_WRITE)
         except OSError as e:
             raise oserror(e, "mmap %s" % self.path) from None
+        self._owned.append(self._mm)
+        _LIVE.add(self)
         probe = ctypes.c_char.from_buffer(self._mm)
         self.address = ctypes.addressof(probe)  # CPU address of the mapping
         del probe
@@ -268,12 +336,12 @@ class Buffer:
     def array(self, dtype=np.uint8, shape=None, offset=0):
         """A NumPy array on the mapping at byte `offset` (shape None: to the end)."""
         self._need_open()
-        dtype = np.dtype(dtype)
+        dtype = check_dtype(dtype)
+        offset = _index(offset, "offset")
         if shape is None:
             shape = ((self.size - offset) // dtype.itemsize,)
-        elif isinstance(shape, int):
-            shape = (shape,)
-        nbytes = int(np.prod(shape)) * dtype.itemsize
+        shape = shape_of(shape)
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
         if offset < 0 or offset + nbytes > self.size:
             raise SizeError("array of %d bytes at offset %d does not fit buffer %s (%d bytes)"
                             % (nbytes, offset, self.name, self.size))
@@ -281,7 +349,10 @@ class Buffer:
         # of it lives: mmap.close() refuses (BufferError) meanwhile, so close() never unmaps
         # under an array. (NumPy keeps no export of a buffer= object, not even of a
         # memoryview, which it unwraps.)
-        return np.asarray(_Mapped(self._mm, self.address + offset, shape, dtype))
+        mm = self._mm
+        if mm is None:
+            raise UdmabufError("buffer %s is closed" % self.name)
+        return typed(np.asarray(_Mapped(mm, self.address + offset, nbytes)), shape, dtype)
 
     def _need_open(self):
         if self._fd < 0:
@@ -289,19 +360,20 @@ class Buffer:
 
     # -- cache --
     def _check_range(self, offset, size):
+        offset = _index(offset, "offset")
         if size is None:
             size = self.size - offset
+        size = _index(size, "size")
         if offset < 0 or size < 0 or offset + size > self.size:
             raise SizeError("sync range offset=%d size=%d is outside buffer %s (%d bytes)"
                             % (offset, size, self.name, self.size))
-        return size
+        return offset, size
 
     def _sync(self, for_device, offset, size, direction):
         """A one-off sync of [offset, offset + size): the encoded command through ioctl
         SET_SYNC_FOR_CPU/DEVICE or sysfs, so the buffer's stored sync range is untouched."""
-        size = self._check_range(offset, size)
-        if direction not in (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE):
-            raise ValueError("direction must be BIDIRECTIONAL, TO_DEVICE or FROM_DEVICE")
+        offset, size = self._check_range(offset, size)
+        direction = _direction(direction)
         self._need_open()
         for off, n in encoded_ranges(offset, size, self.size):
             self._sync_cmd(for_device, encode_sync(off, n, direction))
@@ -321,9 +393,8 @@ class Buffer:
     def set_sync_area(self, offset=0, size=None, direction=BIDIRECTIONAL):
         """Stores offset/size/direction as the buffer's sync range (what `echo 1 >
         sync_for_cpu` uses), shared with every other user of the buffer. Syncs nothing."""
-        size = self._check_range(offset, size)
-        if direction not in (BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE):
-            raise ValueError("direction must be BIDIRECTIONAL, TO_DEVICE or FROM_DEVICE")
+        offset, size = self._check_range(offset, size)
+        direction = _direction(direction)
         self._need_open()
         if self.interface == "ioctl":
             try:
@@ -357,15 +428,23 @@ class Buffer:
     def close(self):
         """Closes the node and unmaps; arrays that still use the mapping keep it (it goes
         with the last of them), so closing never pulls memory from under a live array."""
-        mm, self._mm = self._mm, None
-        if mm is not None:
+        # Several threads (or a gc release racing an explicit close) may get here at once:
+        # list.pop() hands each resource to exactly one of them, so nothing is closed twice
+        # (a second os.close() could hit a descriptor number reused meanwhile).
+        self._fd = -1
+        self._mm = None
+        while True:
             try:
-                mm.close()
-            except BufferError:
-                pass  # arrays still use it: it goes when they go
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            os.close(fd)
+                res = self._owned.pop()
+            except (IndexError, AttributeError):
+                return
+            if isinstance(res, int):
+                os.close(res)
+            elif not _EXITING:  # at exit nothing is unmapped (see _at_exit)
+                try:
+                    res.close()
+                except BufferError:
+                    pass  # arrays still use it: it goes when they go
 
     def __del__(self):
         try:
@@ -375,9 +454,10 @@ class Buffer:
 
     def unmap(self):
         """Unmaps now; BufferBusy while arrays still use the mapping."""
-        if self._mm is not None:
+        mm = self._mm
+        if mm is not None:
             try:
-                self._mm.close()
+                mm.close()
             except BufferError:
                 raise BufferBusy("buffer %s: arrays still use the mapping" % self.name,
                                  errno.EBUSY) from None
@@ -394,6 +474,31 @@ class Buffer:
     def __repr__(self):
         return "<udmabuf.Buffer %s size=%d dma_addr=0x%x via %s>" % (
             self.name, self.size, self.dma_addr, self.interface)
+
+
+# ---- interpreter exit ----
+# At exit nothing is unmapped: a daemon thread (NumPy releases the GIL in its loops) or an
+# atexit handler registered before this package may still use an array. The mappings of
+# every Buffer still open are pinned (never deallocated, so never unmapped: the kernel
+# unmaps them when the process ends), and Buffer.close() then leaves mappings alone.
+_LIVE = weakref.WeakSet()
+_EXITING = False
+_exit_lock = threading.Lock()
+
+
+def _at_exit():
+    global _EXITING
+    with _exit_lock:
+        if _EXITING:
+            return
+        _EXITING = True
+    for buf in list(_LIVE):
+        for res in list(getattr(buf, "_owned", ())):
+            if isinstance(res, mmap.mmap):
+                ctypes.pythonapi.Py_IncRef(ctypes.py_object(res))
+
+
+atexit.register(_at_exit)
 
 
 # ---- the manager ----

@@ -3,7 +3,9 @@
 # arm64 Debian 12 tree.  Both also reach a Debian 13 (trixie) tree with NumPy 2.x, for the
 # userspace suite's second run of the Python tests: amd64 at $CACHE_DIR/pyroot-numpy2-amd64
 # (seen through the host root), arm64 at numpy2/ inside the arm64 tree.  The initramfs
-# carries its path inside PYROOT in /t/pyroot-numpy2 (pyroot_numpy2_path).
+# carries its path inside PYROOT in /t/pyroot-numpy2 (pyroot_numpy2_path).  Without the tree
+# the userspace suite skips its NumPy 2 run, except under CI (CI=true in the environment):
+# then /t/pyroot-numpy2 says "!required" and the missing run is a failure.
 # shellcheck shell=bash
 
 pyroot_dir() {
@@ -21,11 +23,15 @@ pyroot_numpy2_dir() {
 	esac
 }
 
-# pyroot_numpy2_path ARCH: the NumPy 2 tree's path inside PYROOT (nothing when it is absent).
+# pyroot_numpy2_path ARCH: the NumPy 2 tree's path inside PYROOT (nothing when it is absent;
+# "!required" when it is absent and CI=true: the guest then fails instead of skipping).
 pyroot_numpy2_path() {
 	local dir
 	dir=$(pyroot_numpy2_dir "$1")
-	[[ -e $dir/.complete ]] || return 0
+	if [[ ! -e $dir/.complete ]]; then
+		[[ ${CI:-} == true ]] && echo '!required'
+		return 0
+	fi
 	case $1 in
 	amd64) echo "$dir" ;;
 	arm64) echo /numpy2 ;;
@@ -39,7 +45,11 @@ pyroot_fetch() {
 	fi
 	[[ -e $(pyroot_numpy2_dir "$1")/.complete ]] ||
 		with_lock "pyroot-numpy2-$1" pyroot_fetch_numpy2 "$1" ||
-		echo "# warning: no NumPy 2 tree for $1 (see above); the userspace suite skips its NumPy 2 run"
+		if [[ ${CI:-} == true ]]; then
+			echo "# error: no NumPy 2 tree for $1 (see above); under CI the userspace suite fails its NumPy 2 run"
+		else
+			echo "# warning: no NumPy 2 tree for $1 (see above); the userspace suite skips its NumPy 2 run"
+		fi
 	return 0
 }
 
@@ -71,8 +81,10 @@ pyroot_fetch_arm64() {
 }
 
 # pyroot_fetch_numpy2 ARCH: a Debian 13 (trixie) tree with python3 and python3-numpy (2.x),
-# unpacked (nothing run) from the host's Debian mirror; about 11 s and 130 MB per
-# architecture.  Its failure is not fatal: the suite then skips the NumPy 2 run.
+# unpacked (nothing run) from the Debian mirror of the host's apt configuration (the one
+# its bookworm packages come from, else any Debian one it has); about 11 s and 130 MB per
+# architecture.  Without a mirror in apt's configuration it fails, saying so.  Its
+# failure is not fatal: the suite then skips the NumPy 2 run (fails it under CI=true).
 pyroot_fetch_numpy2() {
 	local arch=$1 dir tmp mirror triplet d
 	dir=$(pyroot_numpy2_dir "$arch")
@@ -81,7 +93,17 @@ pyroot_fetch_numpy2() {
 	# shellcheck disable=SC2016 # apt's own $(FIELD) syntax
 	mirror=$(apt-get indextargets --format '$(REPO_URI) $(CODENAME)' 'Created-By: Packages' 2>/dev/null |
 		awk '$2 == "bookworm" { print $1; exit }')
-	mirror=${mirror:-http://deb.debian.org/debian/}
+	if [[ -z $mirror ]]; then
+		# shellcheck disable=SC2016
+		mirror=$(apt-get indextargets --format '$(REPO_URI) $(CODENAME)' 'Created-By: Packages' 2>/dev/null |
+			awk '$2 ~ /^(bookworm|trixie|forky|sid|unstable|testing|stable)(-updates)?$/ { print $1; exit }')
+	fi
+	if [[ -z $mirror ]]; then
+		echo "# error: no Debian mirror in apt's configuration (apt-get indextargets lists none" \
+			"for bookworm or another Debian release) to fetch the trixie tree from; add one" \
+			"to /etc/apt/sources.list or /etc/apt/sources.list.d/" >&2
+		return 1
+	fi
 	tmp=$dir.tmp
 	rm -rf "$dir" "$tmp"
 	if ! mmdebstrap --variant=extract --architectures="$arch" \

@@ -36,6 +36,7 @@ faulthandler.dump_traceback_later(480, exit=True)  # a hang shows where, and end
 sys.path.insert(0, "/t/python")  # before py/, which has the seeds' udmabuf.py
 import numpy as np  # noqa: E402
 import udmabuf  # noqa: E402
+from childrun import in_child  # noqa: E402
 
 NAME = "udmabuf0"
 SYS = "/sys/class/u-dma-buf/"
@@ -90,54 +91,30 @@ def stored(name):
 
 
 class Spy:
-    """Records the (for_device, offset, size, direction) of every Buffer._sync."""
+    """Records the (for_device, offset, size, direction) of every Buffer._sync (calls, the
+    range asked for) and of every encoded command that reaches the kernel (cmds, through
+    Buffer._sync_cmd: ranges widened to multiples of 16 bytes)."""
 
     def __enter__(self):
         self.calls = []
+        self.cmds = []
         self.orig = orig = udmabuf.Buffer._sync
+        self.orig_cmd = orig_cmd = udmabuf.Buffer._sync_cmd
 
         def rec(buf, for_device, offset, size, direction):
             self.calls.append((for_device, offset, size, direction))
             return orig(buf, for_device, offset, size, direction)
+
+        def rec_cmd(buf, for_device, cmd):
+            self.cmds.append((for_device, cmd >> 32, cmd & 0xFFFFFFF0, (cmd >> 2) & 3))
+            return orig_cmd(buf, for_device, cmd)
         udmabuf.Buffer._sync = rec
+        udmabuf.Buffer._sync_cmd = rec_cmd
         return self
 
     def __exit__(self, *exc):
         udmabuf.Buffer._sync = self.orig
-
-
-def in_child(fn, timeout=120):
-    """Runs fn() in a forked child; returns (exit status or None, signal or None, output).
-    A crash or a hang of fn is a result, not the end of this process."""
-    r, w = os.pipe()
-    sys.stdout.flush()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        os.dup2(w, 1)
-        os.dup2(w, 2)
-        signal.alarm(timeout)
-        try:
-            st = fn()
-        except BaseException:  # noqa: BLE001
-            traceback.print_exc()
-            st = 98
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(st if isinstance(st, int) else 0)
-    os.close(w)
-    out = b""
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        out += chunk
-    os.close(r)
-    st = os.waitpid(pid, 0)[1]
-    text = out.decode(errors="replace")
-    if os.WIFSIGNALED(st):
-        return None, os.WTERMSIG(st), text
-    return os.WEXITSTATUS(st), None, text
+        udmabuf.Buffer._sync_cmd = self.orig_cmd
 
 
 def child_check(what, fn, timeout=120):
@@ -303,6 +280,9 @@ def slices():
         a[:, 1].invalidate()
     check("issue 15 item 7: a[:, 1].invalidate() syncs its 64 words one by one, never the "
           "span between them", [(False, o + 4 + 256 * i, 4, 0) for i in range(64)], spy.calls)
+    check("review 10: what reaches the kernel for a[:, 1].invalidate(): 64 commands of 16 "
+          "bytes (columns 1-4 of each row: the encoded command's granularity)",
+          [(False, o + 4 + 256 * i, 16, 0) for i in range(64)], spy.cmds)
     with Spy() as spy:
         a[::2, ::16].sync_from_device()
     check("a[::2, ::16].sync_from_device(): 32 x 4 words, 4 bytes each", 128,
@@ -317,7 +297,8 @@ def slices():
     c = a * 2
     check("a ufunc result is a plain ndarray (new memory)", np.ndarray, type(c))
     d = a.copy()
-    raises("flush() of a copy (not in DMA memory)", udmabuf.UdmabufError, d.flush)
+    check("review 21: a.copy() is a plain ndarray (new memory), like a ufunc result",
+          np.ndarray, type(d))
     a[5, :4] = [1, 2, 3, 4]
     with udmabuf.Buffer(NAME) as buf:
         got = buf.array(np.uint32, 4, offset=o + 5 * 256).tolist()
@@ -451,6 +432,44 @@ def readme_loopback():
     udmabuf.set_backend(None)
     del src, dst
     gc.collect()
+
+
+ODD = 'odd"q\\\u00e9'
+
+
+def cli_odd():
+    """Review 14: the decoded odd names are the names given (U+FFFD for a byte that is not
+    UTF-8)."""
+    def load(f):
+        try:
+            with open("/tmp/cli-%s.json" % f, encoding="utf-8", errors="strict") as fh:
+                return json.load(fh)
+        except (OSError, ValueError) as e:
+            return "%s: %s" % (type(e).__name__, e)
+    lst = load("odd-list")
+    check("review 14: the odd names decode to what was given", [
+        {"created": ODD, "size": 4096}, True, ODD, "no buffer 'tab\there'",
+        "no buffer 'bad\ufffdbyte'", {"deleted": ODD}],
+        [load("odd-create"), isinstance(lst, list) and any(o.get("name") == ODD for o in lst),
+         (load("odd-show") or {}).get("name") if isinstance(load("odd-show"), dict) else None,
+         (load("odd-tab") or {}).get("error") if isinstance(load("odd-tab"), dict) else None,
+         (load("odd-byte") or {}).get("error") if isinstance(load("odd-byte"), dict) else None,
+         load("odd-delete")])
+
+
+def cli_race():
+    """Review 7: --json list and show while a buffer comes and goes: every output parses."""
+    files = sorted(glob.glob("/tmp/cli-race-*.out"))
+    bad = []
+    for f in files:
+        with open(f) as fh:
+            text = fh.read()
+        try:
+            json.loads(text)
+        except ValueError:
+            bad.append((os.path.basename(f), text[:200]))
+    check("review 7: %d --json list/show outputs made while 0race came and went all parse"
+          % len(files), (True, []), (len(files) == 300, bad[:3]))
 
 
 def cli_json():
@@ -699,6 +718,32 @@ def pools():
                 threads)
 
 
+def pte_type(addr):
+    """The memory type of this process's page-table entry for addr, from
+    tests/kmod/udmabuf_pte_test (loaded on first use), or None without the module."""
+    param = "/sys/module/udmabuf_pte_test/parameters/uaddr"
+    if not os.path.exists(param):
+        ko = "/t/kmod/udmabuf_pte_test.ko"
+        if not os.path.exists(ko):
+            return None
+        import subprocess
+        subprocess.run(["/t/bin/modctl", "load", ko], stdout=subprocess.PIPE)
+        if not os.path.exists(param):
+            return None
+    # A mapping's page is mapped at its first access (the module maps on fault).
+    import ctypes
+    ctypes.c_ubyte.from_address(addr).value
+    with open(param, "w") as f:
+        f.write("0x%x" % addr)
+    with open(param) as f:
+        line = f.read()
+    print("#   %s" % line.strip())
+    for word in line.split():
+        if word.startswith("type="):
+            return word[5:]
+    return line.strip()
+
+
 def pynq():
     """Item 6 (PYNQ keywords, cacheable=False) and the PYNQ properties."""
     raises("item 6: allocate() with an unknown keyword", TypeError, udmabuf.allocate, 16,
@@ -720,6 +765,21 @@ def pynq():
           (a.udmabuf.o_sync, a.cacheable, a.coherent))
     check(".virtual_address is the CPU address of the data", a.__array_interface__["data"][0],
           a.virtual_address)
+    mt = pte_type(a.virtual_address)
+    if mt is None:
+        print("ok - py: review 15: the page table's memory type of a cacheable=False mapping "
+              "# SKIP no /t/kmod/udmabuf_pte_test.ko")
+    else:
+        # arm64: Normal non-cacheable (sync_mode %s, O_SYNC); x86: PAT keeps RAM write-back.
+        check("review 15: the page-table entry of allocate(cacheable=False)'s mapping has the "
+              "memory type %s (udmabuf_pte_test), and .cacheable agrees"
+              % ("wb" if x86 else "normal-nc"),
+              ("wb", True) if x86 else ("normal-nc", False), (mt, a.cacheable))
+        b2 = udmabuf.allocate(4096, np.uint8, target=m)
+        check("review 15: the control: allocate() (cacheable) is mapped %s"
+              % ("wb" if x86 else "normal-wb"), True,
+              (pte_type(b2.virtual_address) or "").startswith("wb" if x86 else "normal-wb"))
+        del b2
     a[:] = 5
     a.flush()
     a.freebuffer()
@@ -900,7 +960,8 @@ def pyproject():
 
 
 for part in sys.argv[1:] or ["buffer_api", "permissions", "slices", "pool_backend",
-                             "manager_backend", "readme_loopback", "cli_json", "numpy2",
+                             "manager_backend", "readme_loopback", "cli_json", "cli_odd",
+                             "cli_race", "numpy2",
                              "gc_in_alloc", "lifetime", "pools", "pynq", "inplace", "fd_leaks",
                              "odd_sizes", "bound", "example_exit", "names_checked", "pyproject"]:
     section(globals()[part])

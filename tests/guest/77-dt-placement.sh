@@ -59,7 +59,12 @@ place() {
 	else
 		where=$([ -n "$o" ] && [ $((o)) -ge $(($5 + $6)) ] && echo above)
 	fi
-	if [ "$ARCH" = arm64 ]; then
+	# Only memory above a region is a case of its own (an end check must catch it); where
+	# the page allocator's memory below the region lies depends on what ran before, so
+	# "below" is only reported.
+	if [ "$4" = below ]; then
+		diag "$3: the memory offered ($o) lay ${where:-not} below the region ($5 + $6)"
+	elif [ "$ARCH" = arm64 ]; then
 		check "$3: the memory offered ($o) lay $4 the region ($5 + $6): the case this node is for" "$4" "$where"
 	else
 		skip "$3: the memory offered lay $4 the region" "the page allocator's layout is known on arm64 only (here: $o, the region $5 + $6)"

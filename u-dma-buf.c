@@ -689,10 +689,18 @@ static const char *udmabuf_outside_region(struct udmabuf *buf)
 static bool udmabuf_try_coherent(struct udmabuf *buf)
 {
 	u64 buddy_max = (u64)PAGE_SIZE << UDMABUF_MAX_PAGE_ORDER;
+	struct reserved_mem *rmem;
 
-	if (!IS_ENABLED(CONFIG_HIGHMEM) || !totalhigh_pages() ||
-	    (buf->alloc_size <= buddy_max && !buf->rmem))
+	if (!IS_ENABLED(CONFIG_HIGHMEM) || !totalhigh_pages())
 		return false;
+	if (buf->rmem) {
+		/* A region in lowmem that could not give it is full. */
+		rmem = of_reserved_mem_lookup(buf->rmem);
+		if (!rmem || !PageHighMem(pfn_to_page(PHYS_PFN(rmem->base))))
+			return false;
+	} else if (buf->alloc_size <= buddy_max) {
+		return false;
+	}
 	if (buf->mmap_mode == UDMABUF_MMAP_PAGE) {
 		dev_err(&buf->dev, "mmap mode page needs cached memory with a kernel address, and the memory for %llu bytes would be highmem CMA; use mode on or auto (coherent memory) or a region in lowmem\n",
 			buf->size);

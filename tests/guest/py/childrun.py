@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-"""A test step in a forked child, for the Python tests (test_userspace.py,
-test_standin.py): a crash (signal) or a hang (alarm) of the step is a result to
-check, not the end of the test run."""
+"""What the Python tests (test_userspace.py, test_standin.py) share: TAP output,
+and a test step in a forked child, where a crash (signal) or a hang (alarm) of
+the step is a result to check, not the end of the test run."""
 import os
 import signal
 import sys
@@ -40,3 +40,43 @@ def in_child(fn, timeout=120):
     if os.WIFSIGNALED(st):
         return None, os.WTERMSIG(st), text
     return os.WEXITSTATUS(st), None, text
+
+
+class Tap:
+    """TAP lines "ok - <prefix><what>", "not ok - ..." with "# " diagnostics; counts
+    the failures."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.failures = 0
+
+    def ok(self, what):
+        print("ok - %s%s" % (self.prefix, what), flush=True)
+
+    def not_ok(self, what, *diag):
+        self.failures += 1
+        print("not ok - %s%s" % (self.prefix, what))
+        for d in diag:
+            for line in str(d).splitlines() or [""]:
+                print("# " + line)
+        sys.stdout.flush()
+
+    def check(self, what, expected, got):
+        if expected == got:
+            self.ok(what)
+        else:
+            self.not_ok(what, "expected %r got %r" % (expected, got))
+
+    def raises(self, what, exc, fn, *args, **kw):
+        """fn(*args) raises exc; the message is shown as a diagnostic."""
+        try:
+            fn(*args, **kw)
+        except exc as e:
+            self.ok("%s -> %s" % (what, type(e).__name__))
+            print("#   message: %s" % e)
+            return e
+        except Exception as e:  # noqa: BLE001
+            self.not_ok(what, "expected %s got %s: %s" % (exc.__name__, type(e).__name__, e))
+            return None
+        self.not_ok(what, "expected %s got no exception" % exc.__name__)
+        return None

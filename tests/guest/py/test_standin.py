@@ -32,48 +32,16 @@ if not os.path.isdir(os.path.join(PKG, "udmabuf")):
 sys.path.insert(0, PKG)
 import numpy as np  # noqa: E402
 import udmabuf  # noqa: E402
-from childrun import in_child  # noqa: E402
+from childrun import Tap, in_child  # noqa: E402
 import udmabuf.buffer as ub  # noqa: E402
 
 ua = sys.modules["udmabuf.allocate"]
 ROOT = tempfile.mkdtemp(prefix="udmabuf-standin-")
-failures = 0
 TAG = "standin numpy%s" % np.__version__.split(".")[0]
 
 
-def ok(what):
-    print("ok - %s: %s" % (TAG, what), flush=True)
-
-
-def not_ok(what, *diag):
-    global failures
-    failures += 1
-    print("not ok - %s: %s" % (TAG, what))
-    for d in diag:
-        for line in str(d).splitlines() or [""]:
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def check(what, expected, got):
-    if expected == got:
-        ok(what)
-    else:
-        not_ok(what, "expected %r got %r" % (expected, got))
-
-
-def raises(what, exc, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc as e:
-        ok("%s -> %s" % (what, type(e).__name__))
-        print("#   message: %s" % e)
-        return e
-    except Exception as e:  # noqa: BLE001
-        not_ok(what, "expected %s got %s: %s" % (exc.__name__, type(e).__name__, e))
-        return None
-    not_ok(what, "expected %s got no exception" % exc.__name__)
-    return None
+TAP = Tap(TAG + ": ")
+ok, not_ok, check, raises = TAP.ok, TAP.not_ok, TAP.check, TAP.raises
 
 
 def setup(name="sb0", size=1 << 20):
@@ -443,13 +411,12 @@ def strided():
 
 def strided_child():
     """strided() in a child with a time limit: a sync that takes minutes is a failure."""
-    global failures
-    st, sig, out = in_child(lambda: (strided(), failures)[1], timeout=90)
+    st, sig, out = in_child(lambda: (strided(), TAP.failures)[1], timeout=90)
     sys.stdout.write(out)
     if sig is not None or st not in (0,) and "not ok" not in out:
         not_ok("review 9: the strided syncs end within 90 s", "status %r signal %r" % (st, sig))
     elif st:
-        failures += st
+        TAP.failures += st
 
 
 # ---- 11: freebuffer() in a loop --------------------------------------------------------
@@ -608,4 +575,4 @@ try:
         section(globals()[part])
 finally:
     shutil.rmtree(ROOT, ignore_errors=True)
-sys.exit(1 if failures else 0)
+sys.exit(1 if TAP.failures else 0)

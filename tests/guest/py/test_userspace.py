@@ -36,47 +36,14 @@ faulthandler.dump_traceback_later(480, exit=True)  # a hang shows where, and end
 sys.path.insert(0, "/t/python")  # before py/, which has the seeds' udmabuf.py
 import numpy as np  # noqa: E402
 import udmabuf  # noqa: E402
-from childrun import in_child  # noqa: E402
+from childrun import Tap, in_child  # noqa: E402
 
 NAME = "udmabuf0"
 SYS = "/sys/class/u-dma-buf/"
-failures = 0
 
 
-def ok(what):
-    print("ok - py: " + what, flush=True)
-
-
-def not_ok(what, *diag):
-    global failures
-    failures += 1
-    print("not ok - py: " + what)
-    for d in diag:
-        for line in str(d).splitlines() or [""]:
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def check(what, expected, got):
-    if expected == got:
-        ok(what)
-    else:
-        not_ok(what, "expected %r got %r" % (expected, got))
-
-
-def raises(what, exc, fn, *args, **kw):
-    """fn(*args) raises exc; the message is shown as a diagnostic."""
-    try:
-        fn(*args, **kw)
-    except exc as e:
-        ok("%s -> %s" % (what, type(e).__name__))
-        print("#   message: %s" % e)
-        return e
-    except Exception as e:  # noqa: BLE001
-        not_ok(what, "expected %s got %s: %s" % (exc.__name__, type(e).__name__, e))
-        return None
-    not_ok(what, "expected %s got no exception" % exc.__name__)
-    return None
+TAP = Tap("py: ")
+ok, not_ok, check, raises = TAP.ok, TAP.not_ok, TAP.check, TAP.raises
 
 
 def attr(name, a):
@@ -965,4 +932,4 @@ for part in sys.argv[1:] or ["buffer_api", "permissions", "slices", "pool_backen
                              "gc_in_alloc", "lifetime", "pools", "pynq", "inplace", "fd_leaks",
                              "odd_sizes", "bound", "example_exit", "names_checked", "pyproject"]:
     section(globals()[part])
-sys.exit(1 if failures else 0)
+sys.exit(1 if TAP.failures else 0)

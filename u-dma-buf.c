@@ -273,6 +273,8 @@ struct udmabuf_view {
  * @coherent_alloc: memory comes from dma_alloc_coherent()
  * @page_refcounted: every page has its own reference count, so the pages
  *	can be mapped as ordinary pages (and can be pinned by others)
+ * @own_pages: the memory comes from alloc_pages_exact() and is mapped for
+ *	@dev at @mem_addr by dma_map_page(), see udmabuf_use_own_pages()
  * @vaddr: kernel address of the memory
  * @dma_addr: DMA address of the memory for @dma_dev
  * @mem_addr: DMA address of the memory for @dev, which allocated it; used
@@ -305,6 +307,7 @@ struct udmabuf {
 	int mmap_mode;
 	bool coherent_alloc;
 	bool page_refcounted;
+	bool own_pages;
 	void *vaddr;
 	dma_addr_t dma_addr;
 	dma_addr_t mem_addr;
@@ -478,6 +481,54 @@ static int udmabuf_alloc_coherent(struct udmabuf *buf)
 	return 0;
 }
 
+/*
+ * Without CMA, dma_alloc_pages() takes the memory from the page allocator as
+ * one high-order block whose tail pages have no reference count of their
+ * own: user space could map them only as page frames, one fault per page,
+ * and neither O_DIRECT nor io_uring nor vmsplice could pin them.  Such a
+ * block is replaced by one from alloc_pages_exact() in the same zone, whose
+ * pages each have their own reference count, mapped for the buffer's device
+ * with dma_map_page() for the buffer's life: a streaming mapping, owned by
+ * the CPU or the device through the same dma_sync_single_*() calls.  If the
+ * device would reach it only through bounce buffers, the block is kept.
+ */
+static void udmabuf_use_own_pages(struct udmabuf *buf)
+{
+	struct device *dev = &buf->dev;
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+	struct page *page;
+	dma_addr_t addr;
+	void *vaddr;
+
+	if (IS_ENABLED(CONFIG_ZONE_DMA) && page_zonenum(buf->page) == 0)
+		gfp |= GFP_DMA;
+	else if (page_zonenum(buf->page) < ZONE_NORMAL)
+		gfp |= GFP_DMA32;
+	vaddr = alloc_pages_exact(buf->alloc_size, gfp);
+	if (!vaddr)
+		return;
+	page = virt_to_page(vaddr);
+	addr = dma_map_page_attrs(dev, page, 0, buf->alloc_size,
+				  DMA_BIDIRECTIONAL,
+				  DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN);
+	if (dma_mapping_error(dev, addr)) {
+		free_pages_exact(vaddr, buf->alloc_size);
+		return;
+	}
+	if (!device_iommu_mapped(dev) &&
+	    dma_to_phys(dev, addr) != page_to_phys(page)) {
+		dma_unmap_page_attrs(dev, addr, buf->alloc_size,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+		free_pages_exact(vaddr, buf->alloc_size);
+		return;
+	}
+	dma_free_pages(dev, buf->alloc_size, buf->page, buf->mem_addr,
+		       DMA_BIDIRECTIONAL);
+	buf->page = page;
+	buf->mem_addr = addr;
+	buf->own_pages = true;
+}
+
 static int udmabuf_alloc_pages(struct udmabuf *buf)
 {
 	struct device *dev = &buf->dev;
@@ -496,6 +547,9 @@ static int udmabuf_alloc_pages(struct udmabuf *buf)
 	}
 	if (!buf->page)
 		return -ENOMEM;
+	if (!buf->rmem &&
+	    !udmabuf_pages_refcounted(buf->page, buf->alloc_size >> PAGE_SHIFT))
+		udmabuf_use_own_pages(buf);
 	/* The allocator zeroed the pages through the cache. */
 	dma_sync_single_for_device(dev, buf->mem_addr, buf->alloc_size,
 				   DMA_TO_DEVICE);
@@ -638,6 +692,10 @@ static void udmabuf_free_memory(struct udmabuf *buf)
 	} else if (buf->coherent_alloc) {
 		dma_free_coherent(&buf->dev, buf->alloc_size, buf->vaddr,
 				  buf->mem_addr);
+	} else if (buf->own_pages) {
+		dma_unmap_page_attrs(&buf->dev, buf->mem_addr, buf->alloc_size,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+		free_pages_exact(buf->vaddr, buf->alloc_size);
 	} else {
 		dma_free_pages(&buf->dev, buf->alloc_size, buf->page,
 			       buf->mem_addr, DMA_BIDIRECTIONAL);
@@ -645,6 +703,7 @@ static void udmabuf_free_memory(struct udmabuf *buf)
 	buf->vaddr = NULL;
 	buf->page = NULL;
 	buf->page_refcounted = false;
+	buf->own_pages = false;
 }
 
 /*

@@ -25,8 +25,9 @@
 #
 # The expected kind (§6): mode off maps through dma_mmap_coherent(), page frames here
 # (remap_pfn_range: kind=pfn, vma=pfnmap,io; no IOMMU in these guests).  Every other mode,
-# "auto" included ("zero-copy I/O works by default"), maps ordinary pages when the memory
-# is CMA (each page refcounted: kind=page, vma=mixedmap), else page frames.  Page i always
+# "auto" included ("zero-copy I/O works by default"), maps ordinary pages (each page
+# refcounted: kind=page, vma=mixedmap): from CMA, or from the page allocator split into
+# pages (lib.sh pages_for).  Page i always
 # maps frame phys_addr/4096 + i (no IOMMU: the DMA address is the physical one, §12.7).
 #
 # The kernel's own address: linear map, cached (arm64: normal-wb or, in a kernel with MTE
@@ -51,8 +52,6 @@ amd64) CACHED=wb UNCACHED=wb KCACHED=wb ;;
 	finish
 	;;
 esac
-CMA_KB=$(meminfo CmaTotal)
-CMA_KB=${CMA_KB:-0}
 
 if [ ! -e "$KO" ]; then
 	skip "memory types of the mappings" "no $KO in this guest (the harness builds tests/kmod/*/ into \$KMOD)"
@@ -91,7 +90,7 @@ type_of() {
 }
 # kind_of MODE: "kind=... vma=..." that §6 gives
 kind_of() {
-	if [ "$1" != off ] && [ "$CMA_KB" -gt 0 ]; then
+	if [ "$1" != off ] && pages_for $((SIZE >> 10)); then
 		echo "kind=page vma=mixedmap"
 	else
 		echo "kind=pfn vma=pfnmap,io"
@@ -113,7 +112,7 @@ for mode in off on auto page; do
 		continue
 	fi
 	coh=$(attr "$b" dma_coherent)
-	diag "$b: dma_coherent=$coh CmaTotal=${CMA_KB} kB"
+	diag "$b: dma_coherent=$coh CmaTotal=$(meminfo CmaTotal) kB"
 	kind=$(kind_of $mode)
 	words=$(kind_words $mode)
 	for sm in 0 1 2 3 4 5 6 7; do

@@ -11,11 +11,10 @@ mc() { "$BIN/mgr_cmd" "$@"; }
 # between N LO HI: LO <= N <= HI
 # shellcheck disable=SC2317 # called through check_true
 between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
-CMA_KB=$CMA_PAGES_KB
 # 8 MiB where there is CMA for ordinary pages; 4 MiB (the page allocator's largest block
 # on arm64 and amd64) where not.
 SZ=$((8 << 20))
-[ "$CMA_KB" -eq 0 ] && SZ=$((4 << 20))
+[ "$CMA_PAGES_KB" -eq 0 ] && SZ=$((4 << 20))
 MAXF=$((SZ / (2 << 20) + 1))
 
 if ! must_load "insmod with no buffer"; then
@@ -52,8 +51,8 @@ for mode in default page; do
 		skip "$name: driver faults of a pass" "no kprobe events on this kernel"
 		r=$("$BIN/mmapcost" $name)
 	fi
-	if [ "$CMA_KB" -eq 0 ]; then
-		skip "$name: what an mmap() maps, by Rss" "no CMA for ordinary pages here (CmaTotal $(meminfo CmaTotal) kB, HighTotal $(meminfo HighTotal) kB): the buffer is mapped as page frames, which Rss does not count"
+	if ! pages_for $((SZ >> 10)); then
+		skip "$name: what an mmap() maps, by Rss" "no memory for ordinary pages of this size here (CmaTotal $(meminfo CmaTotal) kB, HighTotal $(meminfo HighTotal) kB, page allocator $BUDDY_MAX_KB kB): the buffer is mapped as page frames, which Rss does not count"
 	else
 		# shellcheck disable=SC2086 # the words of the line
 		set -- $r

@@ -19,9 +19,8 @@ gone() {
 	return 0
 }
 
-CMA_KB=$CMA_PAGES_KB
-# Mappings made of ordinary pages need CMA memory (§6); Debian's amd64 kernels have none.
-NO_CMA="no CMA for ordinary pages here (CmaTotal $(meminfo CmaTotal) kB, HighTotal $(meminfo HighTotal) kB): the buffer is mapped as page frames, which no one can pin or zap"
+# Mappings made of ordinary pages (§6): the 64 KiB buffers below always are (lib.sh pages_for).
+NO_PAGES="a 64 KiB buffer is not ordinary pages here (CmaTotal $(meminfo CmaTotal) kB, page allocator $BUDDY_MAX_KB kB): it is mapped as page frames, which no one can pin or zap"
 
 if ! must_load "insmod with no buffer" info_enable=1; then
 	finish
@@ -139,8 +138,8 @@ gone adv-ms
 for m in page default; do
 	opt=
 	[ $m = page ] && opt=" quirk-mmap-page"
-	if [ "$CMA_KB" -eq 0 ]; then
-		skip "MADV_DONTNEED on a cached mapping (mode $m) refaults the same memory, no SIGBUS" "$NO_CMA"
+	if ! pages_for 64; then
+		skip "MADV_DONTNEED on a cached mapping (mode $m) refaults the same memory, no SIGBUS" "$NO_PAGES"
 	elif [ "$(mc "w:create adv-madv-$m 65536$opt\n")" = OK ]; then
 		run_tap "$BIN/adv_mmap" madvise "adv-madv-$m"
 	else
@@ -195,8 +194,8 @@ if must_load "insmod udmabuf0=64K quirk_mmap_mode=1" udmabuf0=64K quirk_mmap_mod
 fi
 
 # --- 5: pages a pipe still holds (§13.17); last: a module that frees them corrupts memory ---
-if [ "$CMA_KB" -eq 0 ]; then
-	skip "delete of a buffer whose page a pipe holds -> EBUSY; rmmod keeps the memory, no WARNING" "$NO_CMA"
+if ! pages_for 64; then
+	skip "delete of a buffer whose page a pipe holds -> EBUSY; rmmod keeps the memory, no WARNING" "$NO_PAGES"
 elif must_load "insmod for the pin tests" info_enable=0; then
 	kmark
 	if [ "$(mc 'w:create adv-pin 65536 quirk-mmap-page\n')" = OK ]; then

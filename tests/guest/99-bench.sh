@@ -58,14 +58,14 @@ for k in "u-dma-buf" "u-dma-buf O_SYNC" "anonymous, THP off" "anonymous, THP on"
 	"dma-heap system"; do
 	has_line "table: mmap costs of $k: figures, or why not" "^$k +([0-9.]+ +){7}[0-9]+ +[0-9]+|^$k +[a-zA-Z]"
 done
-# Where there is no CMA for ordinary pages (Debian's amd64; lib.sh CMA_PAGES_KB) the
-# buffer is mapped as page frames, which O_DIRECT cannot pin: EFAULT, as
-# tests/guest/92-zerocopy.sh expects.
-CMA_KB=${CMA_PAGES_KB:-0}
-if [ -n "$DIRECT" ] && [ "$CMA_KB" -gt 0 ]; then
+# Where the buffer cannot be ordinary pages (lib.sh pages_for) it is mapped as page
+# frames, which O_DIRECT cannot pin: EFAULT, as tests/guest/92-zerocopy.sh expects.
+PAGES=no
+pages_for $((SZ >> 10)) && PAGES=yes
+if [ -n "$DIRECT" ] && [ $PAGES = yes ]; then
 	has_line "table: O_DIRECT into the mapping against malloc'd memory" "^O_DIRECT read into the mapping +$num +$num +[0-9.]+ +malloc$"
 elif [ -n "$DIRECT" ]; then
-	has_line "table: O_DIRECT into the mapping: says it failed and why (no CMA: page frames)" \
+	has_line "table: O_DIRECT into the mapping: says it failed and why (page frames)" \
 		"^O_DIRECT into the mapping failed: Bad address \(a mapping of page frames cannot be pinned\)$"
 	has_line "table: O_DIRECT into malloc'd memory all the same" "^O_DIRECT read into the mapping +- +$num +- +malloc$"
 else
@@ -114,8 +114,8 @@ if grep -q ' udmabuf_vm_fault[[:space:]]*\[u_dma_buf\]' /proc/kallsyms 2>/dev/nu
 else
 	skip "JSON: driver faults counted through the kprobe" "no kprobe events or no udmabuf_vm_fault here"
 fi
-if [ -n "$DIRECT" ] && [ "$CMA_KB" -eq 0 ]; then
-	jhas "JSON: direct: the malloc figure and the error of the mapping (no CMA)" \
+if [ -n "$DIRECT" ] && [ $PAGES = no ]; then
+	jhas "JSON: direct: the malloc figure and the error of the mapping (page frames)" \
 		"\"direct\": \\{\"path\": \"/dev/vda\", \"bytes\": $jnum, \"chunk\": $jnum, \"into_mapping_MBps\": null, \"into_malloc_MBps\": $jnum, \"ratio\": null, \"error\": \"Bad address\"\\}"
 	J=$(printf '%s\n' "$J" | sed 's/"into_mapping_MBps": null, //; s/"ratio": null, //')
 elif [ -n "$DIRECT" ]; then

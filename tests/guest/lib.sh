@@ -126,11 +126,20 @@ CMA_SLACK=8192
 # CMA that buffers get as ordinary pages (pinnable, zappable): CmaTotal in kB, or 0 where
 # there is none or where it lies in highmem (32-bit ARM with more than ~768 MiB: the default
 # CMA area goes to highmem, which dma_alloc_pages() does not take; the module then takes
-# small buffers from the page allocator, as page frames, and larger ones as coherent memory).
+# buffers up to the page allocator's largest block from it, and larger ones as coherent
+# memory).
 CMA_PAGES_KB=$(meminfo CmaTotal)
 CMA_PAGES_KB=${CMA_PAGES_KB:-0}
 # shellcheck disable=SC2034
 [ "$(meminfo HighTotal)" -gt 0 ] 2>/dev/null && CMA_PAGES_KB=0
+# The page allocator's largest block in kB (/proc/buddyinfo: a column per order; 4 KiB
+# pages): a buffer up to this size comes from it when there is no CMA, split into pages
+# that each have their own reference count (udmabuf_use_own_pages()).
+BUDDY_MAX_KB=$((4 << ($(awk 'NR == 1 { print NF - 5 }' /proc/buddyinfo 2>/dev/null || echo 10))))
+# pages_for KB: a buffer of KB kB in an mmap mode other than off is mapped as ordinary
+# pages (pinnable by O_DIRECT, io_uring and vmsplice; zappable): its memory comes from CMA
+# in lowmem or from the page allocator; else (larger, CMA in highmem) it is coherent memory.
+pages_for() { [ "$1" -le "$CMA_PAGES_KB" ] || [ "$1" -le "$BUDDY_MAX_KB" ]; }
 # Where highmem starts (the boot log's zone line "HighMem [mem 0x...-0x...]"), or empty.
 # shellcheck disable=SC2034
 HIGHMEM_START=$("$BIN/kmsg" since 0 2>/dev/null | sed -n 's/.*HighMem  *\[mem \(0x[0-9a-f]*\)-.*/\1/p' | head -n 1)

@@ -17,8 +17,11 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/iommu.h>
 #include <linux/kref.h>
+#include <linux/libnvdimm.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -275,6 +278,10 @@ struct udmabuf_view {
  *	can be mapped as ordinary pages (and can be pinned by others)
  * @own_pages: the memory comes from alloc_pages_exact() and is mapped for
  *	@dev at @mem_addr by dma_map_page(), see udmabuf_use_own_pages()
+ * @phys_mem: the memory is outside Linux's RAM, at @phys (INTERFACE.md §14)
+ * @phys_uncached: such memory is mapped uncached: this architecture has no
+ *	cache maintenance for it
+ * @phys: its physical address
  * @vaddr: kernel address of the memory
  * @dma_addr: DMA address of the memory for @dma_dev
  * @mem_addr: DMA address of the memory for @dev, which allocated it; used
@@ -308,6 +315,9 @@ struct udmabuf {
 	bool coherent_alloc;
 	bool page_refcounted;
 	bool own_pages;
+	bool phys_mem;
+	bool phys_uncached;
+	phys_addr_t phys;
 	void *vaddr;
 	dma_addr_t dma_addr;
 	dma_addr_t mem_addr;
@@ -673,6 +683,61 @@ static int udmabuf_get_dma_addr(struct udmabuf *buf, dma_addr_t *addr)
 }
 
 /*
+ * Memory outside Linux's RAM (INTERFACE.md §14): FPGA block RAM or DDR behind
+ * the programmable logic, a PCIe card's memory BAR.  The buffer claims the
+ * range in the resource tree while it exists, maps it cached with
+ * memremap(), and keeps the CPU cache right with the kernel's functions for
+ * memory the CPU caches outside the page allocator's reach: those of
+ * persistent memory, arch_wb_cache_pmem() (write back) and
+ * arch_invalidate_pmem().  An architecture without them gets an uncached
+ * mapping instead, and syncs do nothing.  The contents are never written:
+ * what the logic holds survives a reload of the module.
+ */
+static bool udmabuf_phys_in_ram(phys_addr_t start, size_t size)
+{
+	return region_intersects(start, size, IORESOURCE_SYSTEM_RAM,
+				 IORES_DESC_NONE) != REGION_DISJOINT;
+}
+
+static int udmabuf_alloc_phys(struct udmabuf *buf)
+{
+	struct device *dev = &buf->dev;
+	phys_addr_t last = buf->phys + buf->alloc_size - 1;
+
+	if (!request_mem_region(buf->phys, buf->alloc_size, dev_name(dev))) {
+		dev_err(dev, "[mem %pa-%pa] is claimed by another driver or buffer (see /proc/iomem)\n",
+			&buf->phys, &last);
+		return -EBUSY;
+	}
+	buf->phys_uncached = !IS_ENABLED(CONFIG_ARCH_HAS_PMEM_API);
+	buf->vaddr = memremap(buf->phys, buf->alloc_size,
+			      buf->phys_uncached ? MEMREMAP_WC : MEMREMAP_WB);
+	if (!buf->vaddr) {
+		dev_err(dev, "cannot map [mem %pa-%pa] into the kernel\n",
+			&buf->phys, &last);
+		release_mem_region(buf->phys, buf->alloc_size);
+		return -ENOMEM;
+	}
+	if (buf->phys_uncached)
+		dev_info(dev, "[mem %pa-%pa]: this architecture has no cache maintenance for memory outside RAM: mapped uncached, syncs do nothing\n",
+			 &buf->phys, &last);
+	else	/* Lines of an earlier mapping of it must not hide the memory. */
+		arch_invalidate_pmem(buf->vaddr, buf->alloc_size);
+	buf->mem_addr = buf->phys;
+	buf->dma_addr = buf->phys;
+	return 0;
+}
+
+/* What the CPU wrote reaches the memory before the claim goes. */
+static void udmabuf_free_phys(struct udmabuf *buf)
+{
+	if (!buf->phys_uncached)
+		arch_wb_cache_pmem(buf->vaddr, buf->alloc_size);
+	memunmap(buf->vaddr);
+	release_mem_region(buf->phys, buf->alloc_size);
+}
+
+/*
  * The last use is gone.  Pinned pages are never given back: the page
  * allocator would hand out memory that someone still reads or writes.
  * The kernel gives no way to learn when a pin goes, so the memory is kept.
@@ -692,6 +757,8 @@ static void udmabuf_free_memory(struct udmabuf *buf)
 	} else if (buf->coherent_alloc) {
 		dma_free_coherent(&buf->dev, buf->alloc_size, buf->vaddr,
 				  buf->mem_addr);
+	} else if (buf->phys_mem) {
+		udmabuf_free_phys(buf);
 	} else if (buf->own_pages) {
 		dma_unmap_page_attrs(&buf->dev, buf->mem_addr, buf->alloc_size,
 				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
@@ -796,7 +863,11 @@ static int udmabuf_alloc_memory(struct udmabuf *buf)
 {
 	phys_addr_t offered = 0;
 	const char *why;
-	int err = udmabuf_alloc_once(buf, &why, &offered);
+	int err;
+
+	if (buf->phys_mem)
+		return udmabuf_alloc_phys(buf);
+	err = udmabuf_alloc_once(buf, &why, &offered);
 
 	if (err && !buf->coherent_alloc && udmabuf_try_coherent(buf)) {
 		err = udmabuf_alloc_once(buf, &why, &offered);
@@ -824,11 +895,23 @@ static int udmabuf_alloc_memory(struct udmabuf *buf)
  * Cache maintenance of cached memory goes through the buffer's own device,
  * which allocated it: the same CPU cache operations as through the parent of
  * a bound buffer (the memory is the same), and valid after the parent went.
- * Coherent memory needs none, by the DMA API's guarantee.
+ * Coherent memory needs none, by the DMA API's guarantee.  Memory outside
+ * RAM has no DMA-API owner: see udmabuf_alloc_phys().
  */
+/* Does the device see what the CPU caches hold?  Never memory outside RAM. */
+static bool udmabuf_dma_coherent(struct udmabuf *buf)
+{
+	return !buf->phys_mem && dev_is_dma_coherent(buf->dma_dev);
+}
+
 static void udmabuf_sync_for_cpu(struct udmabuf *buf, u64 offset, size_t size,
 				 enum dma_data_direction dir)
 {
+	if (buf->phys_mem) {
+		if (!buf->phys_uncached && dir != DMA_TO_DEVICE)
+			arch_invalidate_pmem(buf->vaddr + offset, size);
+		return;
+	}
 	if (!buf->coherent_alloc)
 		dma_sync_single_for_cpu(&buf->dev, buf->mem_addr + offset, size,
 					dir);
@@ -837,6 +920,11 @@ static void udmabuf_sync_for_cpu(struct udmabuf *buf, u64 offset, size_t size,
 static void udmabuf_sync_for_device(struct udmabuf *buf, u64 offset,
 				    size_t size, enum dma_data_direction dir)
 {
+	if (buf->phys_mem) {
+		if (!buf->phys_uncached)
+			arch_wb_cache_pmem(buf->vaddr + offset, size);
+		return;
+	}
 	if (!buf->coherent_alloc)
 		dma_sync_single_for_device(&buf->dev, buf->mem_addr + offset,
 					   size, dir);
@@ -925,12 +1013,20 @@ static int udmabuf_arch_flavour(int flavour)
 	return IS_ENABLED(CONFIG_X86) ? 0 : flavour;
 }
 
-/* O_SYNC or sync-always ask for the flavour in sync_mode bits 1..0. */
-static int udmabuf_mapping_flavour(struct file *file, int sync_mode)
+/*
+ * O_SYNC or sync-always ask for the flavour in sync_mode bits 1..0; memory
+ * outside RAM that cannot be synced is never cached.
+ */
+static int udmabuf_mapping_flavour(struct udmabuf *buf, struct file *file,
+				   int sync_mode)
 {
+	int flavour = sync_mode & UDMABUF_SYNC_FLAVOUR_MASK;
+
+	if (buf->phys_uncached)
+		return flavour ?: UDMABUF_SYNC_NONCACHED;
 	if (!udmabuf_file_is_sync(file, sync_mode))
 		return 0;
-	return udmabuf_arch_flavour(sync_mode & UDMABUF_SYNC_FLAVOUR_MASK);
+	return udmabuf_arch_flavour(flavour);
 }
 
 static pgprot_t udmabuf_pgprot(int flavour, pgprot_t prot)
@@ -1045,7 +1141,8 @@ static vm_fault_t udmabuf_vm_fault(struct vm_fault *vmf)
 		return udmabuf_fault_pages(vma, start, end,
 					   nth_page(buf->page, index));
 	return udmabuf_fault_pfns(vma, start, end,
-				  page_to_pfn(buf->page) + index);
+				  (buf->page ? page_to_pfn(buf->page) :
+				   PHYS_PFN(buf->phys)) + index);
 }
 
 static const struct vm_operations_struct udmabuf_vm_ops = {
@@ -1134,7 +1231,7 @@ static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	}
 	mutex_lock(&buf->lock);
-	flavour = udmabuf_mapping_flavour(file, buf->sync_mode);
+	flavour = udmabuf_mapping_flavour(buf, file, buf->sync_mode);
 	mutex_unlock(&buf->lock);
 	return udmabuf_map(&buf->view, vma, flavour);
 }
@@ -1493,7 +1590,7 @@ static ssize_t dma_coherent_show(struct device *dev,
 {
 	struct udmabuf *buf = dev_get_drvdata(dev);
 
-	return sysfs_emit(out, "%d\n", dev_is_dma_coherent(buf->dma_dev));
+	return sysfs_emit(out, "%d\n", udmabuf_dma_coherent(buf));
 }
 static DEVICE_ATTR_RO(dma_coherent);
 
@@ -1881,7 +1978,9 @@ static int udmabuf_check_export(struct udmabuf *buf, struct file *file,
 		return -EINVAL;
 	}
 	if (!buf->page) {
-		udmabuf_user_err(buf, "export: its memory-region is a no-map pool, whose memory has no pages to export\n");
+		udmabuf_user_err(buf, "export: %s, whose memory has no pages to export\n",
+				 buf->phys_mem ? "it is memory outside RAM" :
+				 "its memory-region is a no-map pool");
 		return -EINVAL;
 	}
 	return udmabuf_check_export_access(buf, file, args->flags);
@@ -1982,7 +2081,7 @@ static int udmabuf_ioctl_dev_info(struct udmabuf *buf, void __user *uarg)
 
 	SET_U_DMA_BUF_IOCTL_FLAGS_DMA_MASK(&info, fls64(dma_get_mask(buf->dma_dev)));
 	SET_U_DMA_BUF_IOCTL_FLAGS_DMA_COHERENT(&info,
-					       dev_is_dma_coherent(buf->dma_dev));
+					       udmabuf_dma_coherent(buf));
 	SET_U_DMA_BUF_IOCTL_FLAGS_MMAP_MODE(&info, buf->mmap_mode);
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -2137,6 +2236,8 @@ static const struct file_operations udmabuf_fops = {
  * @sync_size: initial sync state
  * @sync_direction: initial sync state
  * @creator: the module that asks holds a use until its in-kernel remove
+ * @has_phys: the buffer is memory outside RAM at @phys, of @size (§14)
+ * @phys: see @has_phys
  */
 struct udmabuf_request {
 	const char *name;
@@ -2154,6 +2255,8 @@ struct udmabuf_request {
 	u64 sync_size;
 	int sync_direction;
 	bool creator;
+	bool has_phys;
+	u64 phys;
 };
 
 static void udmabuf_request_init(struct udmabuf_request *req, u64 size)
@@ -2294,6 +2397,36 @@ static int udmabuf_claim_minor(struct udmabuf *buf,
 	return 0;
 }
 
+/* A range of memory outside RAM that a buffer can be made of (§14). */
+static int udmabuf_check_phys(const struct udmabuf_request *req,
+			      const char *name)
+{
+	phys_addr_t start = req->phys, last = req->phys + req->size - 1;
+
+	if (start != req->phys || last < start ||
+	    last != req->phys + req->size - 1) {
+		pr_err("u-dma-buf %s: memory at %#llx of %llu bytes lies beyond the physical address space\n",
+		       name, req->phys, req->size);
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(req->phys) || !PAGE_ALIGNED(req->size)) {
+		pr_err("u-dma-buf %s: [mem %pa-%pa] is not page-aligned: its address and size must be multiples of %lu\n",
+		       name, &start, &last, PAGE_SIZE);
+		return -EINVAL;
+	}
+	if (req->dma_parent) {
+		pr_err("u-dma-buf %s: [mem %pa-%pa]: memory outside RAM cannot be bound to a device\n",
+		       name, &start, &last);
+		return -EINVAL;
+	}
+	if (udmabuf_phys_in_ram(start, req->size)) {
+		pr_err("u-dma-buf %s: [mem %pa-%pa] overlaps System RAM, which Linux manages: give a size (and a memory-region) for a buffer in RAM\n",
+		       name, &start, &last);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Checks that need no lock: everything a creator can get wrong by itself. */
 static int udmabuf_check_request(const struct udmabuf_request *req)
 {
@@ -2327,7 +2460,7 @@ static int udmabuf_check_request(const struct udmabuf_request *req)
 		       UDMABUF_DMA_MASK_MAX);
 		return -EINVAL;
 	}
-	return 0;
+	return req->has_phys ? udmabuf_check_phys(req, name) : 0;
 }
 
 /*
@@ -2535,8 +2668,11 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	 * ordinary pages, so only an explicit "off" (and a no-map pool, which
 	 * only dma_alloc_coherent() uses) takes coherent memory.
 	 */
-	buf->coherent_alloc = buf->rmem_no_map ||
-			      req->mmap_mode == UDMABUF_MMAP_OFF;
+	buf->phys_mem = req->has_phys;
+	buf->phys = req->phys;
+	buf->coherent_alloc = !buf->phys_mem &&
+			      (buf->rmem_no_map ||
+			       req->mmap_mode == UDMABUF_MMAP_OFF);
 	if (!err)
 		err = udmabuf_alloc_memory(buf);
 	mutex_lock(&udmabuf_minors_lock);
@@ -2590,6 +2726,8 @@ static void udmabuf_destroy(struct udmabuf *buf)
  * @dma_mask_bits: DMA mask width
  * @mmap_mode: UDMABUF_MMAP_*, 0 for the quirk_mmap_mode parameter
  * @creator: the maker is a module that holds a use (in-kernel create)
+ * @has_phys: the buffer is memory outside RAM at @phys (§14)
+ * @phys: see @has_phys
  * @maker_waiting: the maker waits for the first probe's result; that probe
  *	clears it and reports, a later one (a sysfs bind) reports to nobody
  * @probe_err: the first probe's result
@@ -2609,6 +2747,8 @@ struct udmabuf_pdata {
 	int dma_mask_bits;
 	int mmap_mode;
 	bool creator;
+	bool has_phys;
+	u64 phys;
 	bool maker_waiting;
 	int probe_err;
 	struct udmabuf *buf;
@@ -2684,17 +2824,27 @@ static int udmabuf_read_sync_properties(struct device *dev,
 }
 
 /*
- * Properties of a device-tree node, or the software-node properties of a
- * platform device the module made: both are read the same way.
+ * The size of a node's buffer: "size" for memory the module allocates, or
+ * "reg" for memory outside RAM (§14), the node's first memory resource.
  */
-static int udmabuf_read_properties(struct device *dev,
-				   struct udmabuf_request *req, char *name,
-				   size_t name_len)
+static int udmabuf_read_size(struct device *dev, struct udmabuf_request *req)
 {
-	const char *device_name;
-	u32 minor, bits;
+	struct resource *reg = platform_get_resource(to_platform_device(dev),
+						     IORESOURCE_MEM, 0);
 	u64 size;
 
+	if (reg) {
+		if (device_property_present(dev, "size") ||
+		    device_property_present(dev, "memory-region")) {
+			dev_err(dev, "reg %pR is memory outside RAM: it cannot have a size or a memory-region too\n",
+				reg);
+			return -EINVAL;
+		}
+		udmabuf_request_init(req, resource_size(reg));
+		req->has_phys = true;
+		req->phys = reg->start;
+		return 0;
+	}
 	if (udmabuf_read_u64_property(dev, "size", &size)) {
 		dev_err(dev, "the size property is missing or not a number\n");
 		return -EINVAL;
@@ -2703,6 +2853,20 @@ static int udmabuf_read_properties(struct device *dev,
 		return udmabuf_property_error(dev, "size", size,
 					      "a buffer cannot be empty");
 	udmabuf_request_init(req, size);
+	return 0;
+}
+
+/* Properties of a device-tree node. */
+static int udmabuf_read_properties(struct device *dev,
+				   struct udmabuf_request *req, char *name,
+				   size_t name_len)
+{
+	const char *device_name;
+	u32 minor, bits;
+	int err = udmabuf_read_size(dev, req);
+
+	if (err)
+		return err;
 
 	if (!device_property_read_u32(dev, "minor-number", &minor)) {
 		if (minor >= UDMABUF_MAX_MINORS)
@@ -2763,6 +2927,8 @@ static void udmabuf_pdata_request(struct platform_device *pdev,
 	req->dma_mask_bits = pdata->dma_mask_bits;
 	if (pdata->mmap_mode)
 		req->mmap_mode = pdata->mmap_mode;
+	req->has_phys = pdata->has_phys;
+	req->phys = pdata->phys;
 	if (pdata->name[0])
 		strscpy(name, pdata->name, name_len);
 	else if (pdata->minor >= 0)
@@ -2876,6 +3042,8 @@ static const char *const udmabuf_mmap_mode_props[] = {
  * @mmap_mode: UDMABUF_MMAP_*, 0 for the quirk_mmap_mode parameter
  * @parent: the device the buffer is bound to, or NULL
  * @creator: the maker is a module that holds a use (in-kernel create)
+ * @has_phys: the buffer is memory outside RAM at @phys (§14); not bound
+ * @phys: see @has_phys
  */
 struct udmabuf_spec {
 	const char *name;
@@ -2886,6 +3054,8 @@ struct udmabuf_spec {
 	int mmap_mode;
 	struct device *parent;
 	bool creator;
+	bool has_phys;
+	u64 phys;
 };
 
 static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
@@ -2897,6 +3067,8 @@ static struct udmabuf *udmabuf_make_platform(const struct udmabuf_spec *spec)
 		.dma_mask_bits = spec->dma_mask_bits ?: dma_mask_bit,
 		.mmap_mode = spec->mmap_mode,
 		.creator = spec->creator,
+		.has_phys = spec->has_phys,
+		.phys = spec->phys,
 		.maker_waiting = true,
 	};
 	struct platform_device_info info = {
@@ -3265,6 +3437,7 @@ static void udmabuf_remove_all(void)
 
 /* Per open file: the command being accumulated across writes. */
 struct udmabuf_mgr {
+	struct file *file;		/* whose opener's rights count */
 	struct mutex lock;		/* guards the fields below */
 	char line[UDMABUF_MGR_LINE_MAX + 1];
 	size_t len;
@@ -3287,6 +3460,7 @@ static int udmabuf_mgr_open(struct inode *inode, struct file *file)
 
 	if (!mgr)
 		return -ENOMEM;
+	mgr->file = file;
 	mutex_init(&mgr->lock);
 	file->private_data = mgr;
 	return 0;
@@ -3325,6 +3499,14 @@ static int udmabuf_mgr_option(const char *token, struct udmabuf_spec *spec,
 		spec->dma_mask_bits = value;
 		return 0;
 	}
+	if (str_has_prefix(token, "phys=")) {
+		if (kstrtou64(token + 5, 0, &spec->phys)) {
+			pr_err("u-dma-buf-mgr: %s: not an address\n", token);
+			return -EINVAL;
+		}
+		spec->has_phys = true;
+		return 0;
+	}
 	for (mode = UDMABUF_MMAP_OFF; mode <= UDMABUF_MMAP_PAGE; mode++) {
 		if (!strcmp(token, udmabuf_mmap_mode_props[mode])) {
 			spec->mmap_mode = mode;
@@ -3340,7 +3522,29 @@ static int udmabuf_mgr_option(const char *token, struct udmabuf_spec *spec,
 	return 0;
 }
 
-static int udmabuf_mgr_create(char **tokens, int count)
+/*
+ * A buffer over memory outside RAM reaches any physical address that is not
+ * RAM, so it takes what /dev/mem takes: CAP_SYS_RAWIO, of the opener.
+ */
+static int udmabuf_mgr_check_phys(struct udmabuf_mgr *mgr,
+				  const struct udmabuf_spec *spec,
+				  const char *device)
+{
+	if (device) {
+		pr_err("u-dma-buf-mgr: create %s: phys= is memory outside RAM, which cannot be bound to a device\n",
+		       spec->name);
+		return -EINVAL;
+	}
+	if (!file_ns_capable(mgr->file, &init_user_ns, CAP_SYS_RAWIO)) {
+		pr_err("u-dma-buf-mgr: create %s: phys= needs CAP_SYS_RAWIO\n",
+		       spec->name);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int udmabuf_mgr_create(struct udmabuf_mgr *mgr, char **tokens,
+			      int count)
 {
 	struct udmabuf_spec spec = { .minor = -1 };
 	const char *bus = NULL, *device = NULL;
@@ -3367,6 +3571,11 @@ static int udmabuf_mgr_create(char **tokens, int count)
 		pr_err("u-dma-buf-mgr: create %s: bus=%s needs device=\n",
 		       spec.name, bus);
 		return -EINVAL;
+	}
+	if (spec.has_phys) {
+		err = udmabuf_mgr_check_phys(mgr, &spec, device);
+		if (err)
+			return err;
 	}
 	if (device) {
 		spec.parent = udmabuf_find_parent(bus ?: "platform", device);
@@ -3424,7 +3633,7 @@ static int udmabuf_mgr_run(struct udmabuf_mgr *mgr)
 	if (!count)
 		return 0;
 	if (!strcmp(tokens[0], "create"))
-		return udmabuf_mgr_create(tokens, count);
+		return udmabuf_mgr_create(mgr, tokens, count);
 	if (!strcmp(tokens[0], "delete"))
 		return udmabuf_mgr_delete(tokens, count);
 	pr_err("u-dma-buf-mgr: unknown command %s: use create or delete\n",

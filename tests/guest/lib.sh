@@ -118,6 +118,13 @@ attr_raw() { od -An -c "$CLASS/$1/$2" 2>/dev/null | tr -s ' \n' ' ' | sed 's/^ /
 wr() { "$BIN/ut" wr "$CLASS/$1/$2" "$3" ${4:+"$4"}; }
 
 meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+# memfree_all: MemFree plus the pages on the per-CPU free lists (/proc/zoneinfo "count:"),
+# which MemFree leaves out, in kB (4 KiB pages).  Order-0 pages freed one by one go there
+# first: on 6.12 these lists grow to tens of MiB.
+memfree_all() {
+	awk '$1 == "count:" { n += $2 } END { print n * 4 }' /proc/zoneinfo |
+		{ read -r _pcp; echo $(($(meminfo MemFree) + _pcp)); }
+}
 # CmaFree/MemFree move by a few MiB on their own (per-CPU free lists are not counted,
 # other users' movable pages live in CMA pageblocks): the slack in kB for leak checks.
 # shellcheck disable=SC2034

@@ -53,8 +53,15 @@ tools_install:
 headers_install:
 	install -D -m 0644 u-dma-buf-ioctl.h $(INSTALL_HDR_PATH)/linux/u-dma-buf-ioctl.h
 
+# Kbuild installs into /lib/modules/<release>/extra (6.1; updates/ from 6.5 on) and skips
+# depmod when it finds no System.map (Debian's headers have none): run it here, so that
+# modprobe and device-tree autoloading find the module at once.  Not for a DESTDIR or
+# INSTALL_MOD_PATH staging install.
+KERNELRELEASE_OF_SRC = $(shell $(MAKE) -s -C $(KERNEL_SRC) kernelrelease 2>/dev/null)
 modules_install: modules
 	$(MAKE) $(KBUILD_ARGS) modules_install
+	if [ -z "$(DESTDIR)$(INSTALL_MOD_PATH)" ] && command -v depmod >/dev/null; then \
+		depmod -a $(KERNELRELEASE_OF_SRC); fi
 
 clean:
 	$(MAKE) $(KBUILD_ARGS) clean

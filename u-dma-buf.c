@@ -29,6 +29,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/of.h>
+#include <linux/of_address.h>
 #include <linux/of_device.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/overflow.h>
@@ -36,6 +37,7 @@
 #include <linux/platform_device.h>
 #include <linux/property.h>
 #include <linux/scatterlist.h>
+#include <linux/security.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -502,39 +504,66 @@ static int udmabuf_alloc_coherent(struct udmabuf *buf)
  * the CPU or the device through the same dma_sync_single_*() calls.  If the
  * device would reach it only through bounce buffers, the block is kept.
  */
+static gfp_t udmabuf_zone_gfp(struct page *page)
+{
+#ifdef CONFIG_ZONE_DMA
+	if (page_zonenum(page) == ZONE_DMA)
+		return GFP_DMA;
+#endif
+#ifdef CONFIG_ZONE_DMA32
+	if (page_zonenum(page) == ZONE_DMA32)
+		return GFP_DMA32;
+#endif
+	return 0;
+}
+
+/* Why pages from alloc_pages_exact() cannot replace the block, or NULL. */
+static const char *udmabuf_map_own_pages(struct udmabuf *buf,
+					 struct page *page, dma_addr_t *addr)
+{
+	struct device *dev = &buf->dev;
+	bool direct = !device_iommu_mapped(dev);
+
+	/* Same zone, but not necessarily below the mask. */
+	if (direct && !dma_capable(dev, phys_to_dma(dev, page_to_phys(page)),
+				   buf->alloc_size, true))
+		return "they lie beyond the DMA mask";
+	*addr = dma_map_page_attrs(dev, page, 0, buf->alloc_size,
+				   DMA_BIDIRECTIONAL,
+				   DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN);
+	if (dma_mapping_error(dev, *addr))
+		return "the DMA API cannot map them";
+	if (direct && dma_to_phys(dev, *addr) != page_to_phys(page)) {
+		dma_unmap_page_attrs(dev, *addr, buf->alloc_size,
+				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+		return "the device would reach them through bounce buffers";
+	}
+	return NULL;
+}
+
 static void udmabuf_use_own_pages(struct udmabuf *buf)
 {
 	struct device *dev = &buf->dev;
-	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
-	struct page *page;
+	const char *why = "there is no memory for them";
 	dma_addr_t addr;
 	void *vaddr;
 
-	if (IS_ENABLED(CONFIG_ZONE_DMA) && page_zonenum(buf->page) == 0)
-		gfp |= GFP_DMA;
-	else if (page_zonenum(buf->page) < ZONE_NORMAL)
-		gfp |= GFP_DMA32;
-	vaddr = alloc_pages_exact(buf->alloc_size, gfp);
-	if (!vaddr)
-		return;
-	page = virt_to_page(vaddr);
-	addr = dma_map_page_attrs(dev, page, 0, buf->alloc_size,
-				  DMA_BIDIRECTIONAL,
-				  DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN);
-	if (dma_mapping_error(dev, addr)) {
-		free_pages_exact(vaddr, buf->alloc_size);
-		return;
+	vaddr = alloc_pages_exact(buf->alloc_size,
+				  GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
+				  udmabuf_zone_gfp(buf->page));
+	if (vaddr) {
+		why = udmabuf_map_own_pages(buf, virt_to_page(vaddr), &addr);
+		if (why)
+			free_pages_exact(vaddr, buf->alloc_size);
 	}
-	if (!device_iommu_mapped(dev) &&
-	    dma_to_phys(dev, addr) != page_to_phys(page)) {
-		dma_unmap_page_attrs(dev, addr, buf->alloc_size,
-				     DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
-		free_pages_exact(vaddr, buf->alloc_size);
+	if (why) {
+		dev_info(dev, "%zu bytes from the page allocator are mapped as page frames, which O_DIRECT, io_uring and vmsplice cannot pin: pages with reference counts of their own could not be used (%s)\n",
+			 buf->alloc_size, why);
 		return;
 	}
 	dma_free_pages(dev, buf->alloc_size, buf->page, buf->mem_addr,
 		       DMA_BIDIRECTIONAL);
-	buf->page = page;
+	buf->page = virt_to_page(vaddr);
 	buf->mem_addr = addr;
 	buf->own_pages = true;
 }
@@ -693,6 +722,44 @@ static int udmabuf_get_dma_addr(struct udmabuf *buf, dma_addr_t *addr)
  * mapping instead, and syncs do nothing.  The contents are never written:
  * what the logic holds survives a reload of the module.
  */
+/* A cache operation over a range, in chunks: a BAR may be gigabytes. */
+static void udmabuf_phys_cache_op(void (*op)(void *addr, size_t size),
+				  void *addr, size_t size)
+{
+	while (size) {
+		size_t chunk = min_t(size_t, size, UDMABUF_COPY_CHUNK);
+
+		op(addr, chunk);
+		addr += chunk;
+		size -= chunk;
+		if (size)
+			cond_resched();
+	}
+}
+
+/*
+ * sync_for_device writes the range back, sync_for_cpu invalidates it (not
+ * for DMA_TO_DEVICE, as the DMA API does).  Uncached: only the order of the
+ * CPU's accesses and its write buffer.
+ */
+static void udmabuf_phys_sync(struct udmabuf *buf, bool for_device,
+			      u64 offset, size_t size,
+			      enum dma_data_direction dir)
+{
+	void *addr = buf->vaddr + offset;
+
+	if (buf->phys_uncached) {
+		if (for_device)
+			wmb();	/* the CPU's writes reach the memory first */
+		else
+			rmb();	/* no read of the buffer before this point */
+	} else if (for_device) {
+		udmabuf_phys_cache_op(arch_wb_cache_pmem, addr, size);
+	} else if (dir != DMA_TO_DEVICE) {
+		udmabuf_phys_cache_op(arch_invalidate_pmem, addr, size);
+	}
+}
+
 static bool udmabuf_phys_in_ram(phys_addr_t start, size_t size)
 {
 	return region_intersects(start, size, IORESOURCE_SYSTEM_RAM,
@@ -722,7 +789,8 @@ static int udmabuf_alloc_phys(struct udmabuf *buf)
 		dev_info(dev, "[mem %pa-%pa]: this architecture has no cache maintenance for memory outside RAM: mapped uncached, syncs do nothing\n",
 			 &buf->phys, &last);
 	else	/* Lines of an earlier mapping of it must not hide the memory. */
-		arch_invalidate_pmem(buf->vaddr, buf->alloc_size);
+		udmabuf_phys_cache_op(arch_invalidate_pmem, buf->vaddr,
+				      buf->alloc_size);
 	buf->mem_addr = buf->phys;
 	buf->dma_addr = buf->phys;
 	return 0;
@@ -732,26 +800,39 @@ static int udmabuf_alloc_phys(struct udmabuf *buf)
 static void udmabuf_free_phys(struct udmabuf *buf)
 {
 	if (!buf->phys_uncached)
-		arch_wb_cache_pmem(buf->vaddr, buf->alloc_size);
+		udmabuf_phys_cache_op(arch_wb_cache_pmem, buf->vaddr,
+				      buf->alloc_size);
 	memunmap(buf->vaddr);
 	release_mem_region(buf->phys, buf->alloc_size);
 }
 
 /*
- * The last use is gone.  Pinned pages are never given back: the page
- * allocator would hand out memory that someone still reads or writes.
- * The kernel gives no way to learn when a pin goes, so the memory is kept.
- * A reference taken for a moment by a page walker is waited for, briefly.
+ * Must the memory be kept when the last use is gone?  CMA memory that
+ * someone still holds (a pin) is never given back: CMA takes the whole
+ * range back at once and would hand out pages that someone still reads or
+ * writes, and the kernel gives no way to learn when a pin goes.  A reference
+ * taken for a moment by a page walker is waited for, briefly.  Own pages go
+ * back one by one: a page someone holds goes with the holder's last
+ * reference.
  */
-static void udmabuf_free_memory(struct udmabuf *buf)
+static bool udmabuf_keep_pinned(struct udmabuf *buf)
 {
 	int tries = 10;
 
+	if (buf->own_pages)
+		return false;
+	for (; udmabuf_pages_pinned(buf); msleep(20))
+		if (!--tries)
+			return true;
+	return false;
+}
+
+/* The last use is gone. */
+static void udmabuf_free_memory(struct udmabuf *buf)
+{
 	if (!buf->vaddr)
 		return;
-	while (udmabuf_pages_pinned(buf) && --tries)
-		msleep(20);
-	if (!tries && udmabuf_pages_pinned(buf)) {
+	if (udmabuf_keep_pinned(buf)) {
 		dev_warn(&buf->dev, "%zu bytes of memory are kept: pages still in use by someone else (a pipe, O_DIRECT or io_uring), they cannot be given back\n",
 			 buf->alloc_size);
 	} else if (buf->coherent_alloc) {
@@ -891,6 +972,12 @@ static int udmabuf_alloc_memory(struct udmabuf *buf)
  * Cache maintenance
  */
 
+/* Does the device see what the CPU caches hold?  Never memory outside RAM. */
+static bool udmabuf_dma_coherent(struct udmabuf *buf)
+{
+	return !buf->phys_mem && dev_is_dma_coherent(buf->dma_dev);
+}
+
 /*
  * Cache maintenance of cached memory goes through the buffer's own device,
  * which allocated it: the same CPU cache operations as through the parent of
@@ -898,21 +985,12 @@ static int udmabuf_alloc_memory(struct udmabuf *buf)
  * Coherent memory needs none, by the DMA API's guarantee.  Memory outside
  * RAM has no DMA-API owner: see udmabuf_alloc_phys().
  */
-/* Does the device see what the CPU caches hold?  Never memory outside RAM. */
-static bool udmabuf_dma_coherent(struct udmabuf *buf)
-{
-	return !buf->phys_mem && dev_is_dma_coherent(buf->dma_dev);
-}
-
 static void udmabuf_sync_for_cpu(struct udmabuf *buf, u64 offset, size_t size,
 				 enum dma_data_direction dir)
 {
-	if (buf->phys_mem) {
-		if (!buf->phys_uncached && dir != DMA_TO_DEVICE)
-			arch_invalidate_pmem(buf->vaddr + offset, size);
-		return;
-	}
-	if (!buf->coherent_alloc)
+	if (buf->phys_mem)
+		udmabuf_phys_sync(buf, false, offset, size, dir);
+	else if (!buf->coherent_alloc)
 		dma_sync_single_for_cpu(&buf->dev, buf->mem_addr + offset, size,
 					dir);
 }
@@ -920,12 +998,9 @@ static void udmabuf_sync_for_cpu(struct udmabuf *buf, u64 offset, size_t size,
 static void udmabuf_sync_for_device(struct udmabuf *buf, u64 offset,
 				    size_t size, enum dma_data_direction dir)
 {
-	if (buf->phys_mem) {
-		if (!buf->phys_uncached)
-			arch_wb_cache_pmem(buf->vaddr + offset, size);
-		return;
-	}
-	if (!buf->coherent_alloc)
+	if (buf->phys_mem)
+		udmabuf_phys_sync(buf, true, offset, size, dir);
+	else if (!buf->coherent_alloc)
 		dma_sync_single_for_device(&buf->dev, buf->mem_addr + offset,
 					   size, dir);
 }
@@ -1222,7 +1297,7 @@ static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct udmabuf *buf = file->private_data;
 	unsigned long buf_pages = buf->alloc_size >> PAGE_SHIFT;
-	int flavour;
+	int flavour, sync_mode;
 
 	if (vma->vm_pgoff >= buf_pages ||
 	    vma_pages(vma) > buf_pages - vma->vm_pgoff) {
@@ -1231,8 +1306,19 @@ static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	}
 	mutex_lock(&buf->lock);
-	flavour = udmabuf_mapping_flavour(buf, file, buf->sync_mode);
+	sync_mode = buf->sync_mode;
 	mutex_unlock(&buf->lock);
+	/*
+	 * x86 gives a physical range one memory type: write-back here, as the
+	 * kernel's alias.  A device's own memory is not snooped there.
+	 */
+	if (IS_ENABLED(CONFIG_X86) && buf->phys_mem &&
+	    udmabuf_file_is_sync(file, sync_mode) &&
+	    (sync_mode & UDMABUF_SYNC_FLAVOUR_MASK)) {
+		udmabuf_user_err(buf, "mmap: memory outside RAM is only cached on x86; map it without O_SYNC and sync-always, and sync by hand\n");
+		return -EINVAL;
+	}
+	flavour = udmabuf_mapping_flavour(buf, file, sync_mode);
 	return udmabuf_map(&buf->view, vma, flavour);
 }
 
@@ -2310,7 +2396,7 @@ static void udmabuf_log_info(struct udmabuf *buf)
 		 dma_dev->bus ? dma_dev->bus->name :
 		 dma_dev->class ? dma_dev->class->name : "");
 	dev_info(dev, "%-14s = %d\n", "dma coherent",
-		 dev_is_dma_coherent(dma_dev));
+		 udmabuf_dma_coherent(buf));
 	dev_info(dev, "%-14s = 0x%016llx\n", "dma mask", dma_get_mask(dma_dev));
 	dev_info(dev, "%-14s = %s\n", "iommu domain",
 		 udmabuf_iommu_domain_name(dma_dev));
@@ -2404,7 +2490,7 @@ static int udmabuf_check_phys(const struct udmabuf_request *req,
 	phys_addr_t start = req->phys, last = req->phys + req->size - 1;
 
 	if (start != req->phys || last < start ||
-	    last != req->phys + req->size - 1) {
+	    last != req->phys + req->size - 1 || last > iomem_resource.end) {
 		pr_err("u-dma-buf %s: memory at %#llx of %llu bytes lies beyond the physical address space\n",
 		       name, req->phys, req->size);
 		return -EINVAL;
@@ -2416,6 +2502,11 @@ static int udmabuf_check_phys(const struct udmabuf_request *req,
 	}
 	if (req->dma_parent) {
 		pr_err("u-dma-buf %s: [mem %pa-%pa]: memory outside RAM cannot be bound to a device\n",
+		       name, &start, &last);
+		return -EINVAL;
+	}
+	if (req->mmap_mode == UDMABUF_MMAP_PAGE) {
+		pr_err("u-dma-buf %s: [mem %pa-%pa]: memory outside RAM has no pages for mmap mode page\n",
 		       name, &start, &last);
 		return -EINVAL;
 	}
@@ -2824,27 +2915,47 @@ static int udmabuf_read_sync_properties(struct device *dev,
 }
 
 /*
- * The size of a node's buffer: "size" for memory the module allocates, or
- * "reg" for memory outside RAM (§14), the node's first memory resource.
+ * A node with "reg" and no "size" is memory outside RAM (§14): one range,
+ * translated to a CPU address (as u64: a 32-bit resource would truncate it).
+ */
+static int udmabuf_read_reg(struct device *dev, struct udmabuf_request *req)
+{
+	struct device_node *np = dev->of_node;
+	const __be32 *cells;
+	u64 addr = OF_BAD_ADDR, size;
+
+	cells = of_get_address(np, 0, &size, NULL);
+	if (cells)
+		addr = of_translate_address(np, cells);
+	if (addr == OF_BAD_ADDR || !size) {
+		dev_err(dev, "invalid property reg: not a range the CPU can address\n");
+		return -EINVAL;
+	}
+	if (of_get_address(np, 1, NULL, NULL)) {
+		dev_err(dev, "invalid property reg: memory outside RAM is one range\n");
+		return -EINVAL;
+	}
+	if (of_property_present(np, "memory-region")) {
+		dev_err(dev, "reg is memory outside RAM: it cannot have a memory-region too\n");
+		return -EINVAL;
+	}
+	udmabuf_request_init(req, size);
+	req->has_phys = true;
+	req->phys = addr;
+	return 0;
+}
+
+/*
+ * The size of a node's buffer: "size" for memory the module allocates (a
+ * "reg" beside it is ignored, as the established driver did), else "reg".
  */
 static int udmabuf_read_size(struct device *dev, struct udmabuf_request *req)
 {
-	struct resource *reg = platform_get_resource(to_platform_device(dev),
-						     IORESOURCE_MEM, 0);
 	u64 size;
 
-	if (reg) {
-		if (device_property_present(dev, "size") ||
-		    device_property_present(dev, "memory-region")) {
-			dev_err(dev, "reg %pR is memory outside RAM: it cannot have a size or a memory-region too\n",
-				reg);
-			return -EINVAL;
-		}
-		udmabuf_request_init(req, resource_size(reg));
-		req->has_phys = true;
-		req->phys = reg->start;
-		return 0;
-	}
+	if (!device_property_present(dev, "size") && dev->of_node &&
+	    of_property_present(dev->of_node, "reg"))
+		return udmabuf_read_reg(dev, req);
 	if (udmabuf_read_u64_property(dev, "size", &size)) {
 		dev_err(dev, "the size property is missing or not a number\n");
 		return -EINVAL;
@@ -3524,7 +3635,8 @@ static int udmabuf_mgr_option(const char *token, struct udmabuf_spec *spec,
 
 /*
  * A buffer over memory outside RAM reaches any physical address that is not
- * RAM, so it takes what /dev/mem takes: CAP_SYS_RAWIO, of the opener.
+ * RAM, so it takes what /dev/mem takes: CAP_SYS_RAWIO, of the opener, and a
+ * kernel that is not locked down.
  */
 static int udmabuf_mgr_check_phys(struct udmabuf_mgr *mgr,
 				  const struct udmabuf_spec *spec,
@@ -3540,7 +3652,7 @@ static int udmabuf_mgr_check_phys(struct udmabuf_mgr *mgr,
 		       spec->name);
 		return -EPERM;
 	}
-	return 0;
+	return security_locked_down(LOCKDOWN_DEV_MEM);
 }
 
 static int udmabuf_mgr_create(struct udmabuf_mgr *mgr, char **tokens,

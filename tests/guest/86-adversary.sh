@@ -186,34 +186,6 @@ gone adv-open adv-big
 
 must_unload "rmmod"
 
-# --- memory from the page allocator replaced by pages of its own: never beyond the mask ------
-# Without CMA (amd64) a 256 KiB buffer comes from the page allocator and is replaced by pages
-# with reference counts of their own (udmabuf_use_own_pages()), allocated in the same zone,
-# which is wider than a 26-bit mask: they must be checked against the mask before they are
-# mapped (the DMA API WARNs "DMA addr ... overflow" when they are not), and a buffer never
-# lies beyond it.  With CMA (arm64) the same requests take CMA or the page allocator.
-if must_load "insmod for the DMA-mask checks" info_enable=0; then
-	kmark
-	n=0 beyond='' made=0
-	while [ $n -lt 100 ]; do
-		if [ "$(mc "w:create adv-mask$n 256K dma-mask=26\n")" = OK ]; then
-			made=$((made + 1))
-			pa=$(attr "adv-mask$n" phys_addr)
-			[ $((pa + 262143)) -ge $((1 << 26)) ] && beyond="$beyond adv-mask$n@$pa"
-		fi
-		n=$((n + 1))
-	done
-	diag "$made of 100 buffers of 256 KiB with a 26-bit DMA mask were made"
-	check "100 buffers of 256 KiB with dma-mask=26: none lies beyond 64 MiB" "" "$beyond"
-	n=0
-	while [ $n -lt 100 ]; do
-		gone "adv-mask$n"
-		n=$((n + 1))
-	done
-	check_log_clean "no DMA-API warning (DMA addr overflow) from buffers under a narrow mask"
-	must_unload "rmmod after the DMA-mask checks"
-fi
-
 # --- 18: quirk_mmap_mode=1 for parameter buffers ----------------------------------------------
 if must_load "insmod udmabuf0=64K quirk_mmap_mode=1" udmabuf0=64K quirk_mmap_mode=1 info_enable=0; then
 	check "udmabuf0: quirk_mmap_mode reads 1 (off)" 1 "$(attr udmabuf0 quirk_mmap_mode)"

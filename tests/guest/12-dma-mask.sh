@@ -1,0 +1,42 @@
+#!/bin/sh
+# 12-dma-mask: buffers under a narrow DMA mask lie below it.  Without CMA (amd64) a buffer
+# comes from the page allocator and is replaced by pages with reference counts of their own
+# (udmabuf_use_own_pages()), allocated in the same zone, which is wider than a 26-bit mask:
+# they must be checked against the mask before they are mapped (the DMA API WARNs "DMA addr
+# ... overflow" when they are not), and a buffer never lies beyond it.  Early in the boot,
+# where the zone's free memory lies both below and above 64 MiB.  With CMA (arm64) the same
+# requests take CMA or the page allocator.
+# shellcheck source=tests/guest/lib.sh
+. "${0%/*}/lib.sh"
+
+mc() { "$BIN/mgr_cmd" "$@"; }
+gone() {
+	for _g in "$@"; do
+		[ -e "/dev/$_g" ] && mc "w:delete $_g\n" >/dev/null
+	done
+	return 0
+}
+
+if must_load "insmod for the DMA-mask checks" info_enable=0; then
+	kmark
+	n=0 beyond='' made=0
+	while [ $n -lt 100 ]; do
+		if [ "$(mc "w:create adv-mask$n 256K dma-mask=26\n")" = OK ]; then
+			made=$((made + 1))
+			pa=$(attr "adv-mask$n" phys_addr)
+			[ $((pa + 262143)) -ge $((1 << 26)) ] && beyond="$beyond adv-mask$n@$pa"
+		fi
+		n=$((n + 1))
+	done
+	diag "$made of 100 buffers of 256 KiB with a 26-bit DMA mask were made"
+	check "100 buffers of 256 KiB with dma-mask=26: none lies beyond 64 MiB" "" "$beyond"
+	n=0
+	while [ $n -lt 100 ]; do
+		gone "adv-mask$n"
+		n=$((n + 1))
+	done
+	check_log_clean "no DMA-API warning (DMA addr overflow) from buffers under a narrow mask"
+	must_unload "rmmod after the DMA-mask checks"
+fi
+
+finish

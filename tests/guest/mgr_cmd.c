@@ -7,6 +7,8 @@
  *     -u UID      open the manager as root, then setuid(UID) (all capabilities go)
  *     -c          open the manager as root, then drop CAP_SYS_ADMIN, staying uid 0
  *     -o UID      setuid(UID) before the open (prints the open's errno and stops)
+ *     -x CAP      drop capability number CAP (21 CAP_SYS_ADMIN, 17 CAP_SYS_RAWIO)
+ *                 before the open, staying uid 0
  *   STEP:
  *     w:TEXT      one write() of TEXT; escapes \n \t \0 \\ \xHH; prints OK or the errno
  *                 name (SHORT:n for a short count)
@@ -46,16 +48,18 @@ static size_t unescape(const char *in, char *out)
 	return n;
 }
 
-static int drop_sys_admin(void)
+static int drop_capability(int cap)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
 
+	if (cap < 0 || cap >= 64)
+		return -1;
 	if (syscall(SYS_capget, &hdr, data))
 		return -1;
-	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
-	data[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
-	data[CAP_SYS_ADMIN / 32].inheritable &= ~(1u << (CAP_SYS_ADMIN % 32));
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	data[cap / 32].permitted &= ~(1u << (cap % 32));
+	data[cap / 32].inheritable &= ~(1u << (cap % 32));
 	return syscall(SYS_capset, &hdr, data);
 }
 
@@ -63,7 +67,7 @@ int main(int argc, char **argv)
 {
 	int fd = -1, i = 1, first = 1;
 	long after_uid = -1, before_uid = -1;
-	int drop_cap = 0;
+	int drop_cap = 0, drop_before = -1;
 	static char text[1 << 16];
 
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -73,6 +77,8 @@ int main(int argc, char **argv)
 			before_uid = atol(argv[++i]);
 		else if (!strcmp(argv[i], "-c"))
 			drop_cap = 1;
+		else if (!strcmp(argv[i], "-x") && i + 1 < argc)
+			drop_before = atoi(argv[++i]);
 		else {
 			fprintf(stderr, "mgr_cmd: unknown option %s\n", argv[i]);
 			return 2;
@@ -80,6 +86,10 @@ int main(int argc, char **argv)
 	}
 	if (before_uid >= 0 && (setgid(before_uid) || setuid(before_uid))) {
 		printf("setuid:%s\n", errname(errno));
+		return 1;
+	}
+	if (drop_before >= 0 && drop_capability(drop_before)) {
+		printf("capset:%s\n", errname(errno));
 		return 1;
 	}
 	fd = open(MGR, O_WRONLY);
@@ -91,7 +101,7 @@ int main(int argc, char **argv)
 		printf("setuid:%s\n", errname(errno));
 		return 1;
 	}
-	if (drop_cap && drop_sys_admin()) {
+	if (drop_cap && drop_capability(CAP_SYS_ADMIN)) {
 		printf("capset:%s\n", errname(errno));
 		return 1;
 	}

@@ -163,3 +163,29 @@ check_kmemleak() {
 		test_pass "$what"
 	fi
 }
+
+# check_phys_backing LOG FILE: one test (amd64, the phys suite): what the guest wrote into
+# the ivshmem BAR through a cached mapping of a phys= buffer, then synced for the device
+# (tests/guest/46-phys.sh), is in the host's backing file of that BAR (boot.sh).  The
+# guest's line: "PHYS-BACKING offset=<n> token=<text>", or "PHYS-BACKING skip <why>".
+check_phys_backing() {
+	local log=$1 file=$2 line off token got
+	local what="phys: the host's backing file of the ivshmem BAR holds the token the guest wrote through mmap + sync_for_device"
+	line=$(grep -m 1 '^PHYS-BACKING ' "$log" || true)
+	if [[ $line == "PHYS-BACKING skip "* ]]; then
+		test_skip "$what" "${line#PHYS-BACKING skip }"
+		return 0
+	fi
+	if [[ ! $line =~ ^PHYS-BACKING\ offset=([0-9]+)\ token=([0-9a-f]+)$ ]]; then
+		test_fail "$what (the guest printed no PHYS-BACKING line)"
+		return 0
+	fi
+	off=${BASH_REMATCH[1]} token=${BASH_REMATCH[2]}
+	got=$(dd if="$file" bs=1 skip="$off" count="${#token}" status=none 2>/dev/null | tr -c '0-9a-f' '.' || true)
+	if [[ $got == "$token" ]]; then
+		test_pass "$what (offset $off: $token)"
+	else
+		test_fail "$what"
+		diag_lines <<<"expected '$token' at offset $off of $file got '$got'"
+	fi
+}

@@ -112,7 +112,7 @@ kmemleak_report() {
 	echo "KMEMLEAK-END"
 }
 
-export ARCH KVER KREL MOD=/t/u-dma-buf.ko BIN=/t/bin KMOD=/t/kmod PYROOT DT
+export ARCH KVER KREL MOD=/t/u-dma-buf.ko BIN=/t/bin KMOD=/t/kmod PYROOT DT PHYS_BASE PHYS_SIZE
 echo "HARNESS-INIT $KREL"
 setup_pyroot
 # Without PYROOT the list has only the scratch disk's driver (virtio_pci, virtio_blk).

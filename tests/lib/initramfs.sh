@@ -71,10 +71,13 @@ unpack_module() {
 #   INITRAMFS_KMODS     a directory whose *.ko go to /t/kmod (KMOD in the guest)
 #   INITRAMFS_DT        1 for a device-tree boot (DT=1 in the guest)
 #   INITRAMFS_KMEMLEAK  1: after the last suite the guest prints a kmemleak scan
+#   INITRAMFS_PHYS      "ADDRESS SIZE" of memory outside System RAM (boot.sh phys_range):
+#                       PHYS_BASE and PHYS_SIZE in the guest (empty without it)
 make_initramfs() {
 	local out=$1 arch=$2 series=$3 krel=$4 ko=$5 bindir=$6 pyroot_tag=$7 suite_timeout=$8
 	shift 8
-	local stage=$out.d moddir name
+	local stage=$out.d moddir name phys_base="" phys_size=""
+	read -r phys_base phys_size <<<"${INITRAMFS_PHYS:-}" || true
 	moddir=${INITRAMFS_MODDIR:-$(kernel_modules "$arch" "$krel")}
 	rm -rf "$stage"
 	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib/modules/harness,t/bin,t/guest,t/kmod}
@@ -127,6 +130,8 @@ make_initramfs() {
 		PYROOT_TAG='$pyroot_tag'
 		DT='${INITRAMFS_DT:-0}'
 		KMEMLEAK='${INITRAMFS_KMEMLEAK:-0}'
+		PHYS_BASE='$phys_base'
+		PHYS_SIZE='$phys_size'
 	CONF
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out"
 	rm -rf "$stage"

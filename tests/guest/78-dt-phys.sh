@@ -41,6 +41,7 @@ if ! dt_load "insmod with the device-tree nodes" info_enable=1; then
 	finish
 fi
 [ $PROBES = 1 ] && LOAD_CALLS=$(pmem_probe_read)
+LOAD_KSEQ=$KSEQ
 
 # --- the nodes -----------------------------------------------------------------------------
 for t in "$B $BASE $SZ /dt-phys@80000000" "$PL $PLBASE $PLSZ /amba_pl@0/dt-phys-pl@80200000"; do
@@ -108,7 +109,7 @@ elif [ "$ARCH" = armhf ]; then
 	for t in "$B $BASE $SZ" "$PL $PLBASE $PLSZ"; do
 		# shellcheck disable=SC2086 # three words
 		set -- $t
-		n=$(klog | grep -F "$(mem_range "$2" "$3")" | grep -c uncached || true)
+		n=$(klog_since "$LOAD_KSEQ" | grep -F "$(mem_range "$2" "$3")" | grep -c uncached || true)
 		check "armhf (no pmem API): one log line for $1 says it is mapped uncached and syncs do nothing" 1 "$n"
 	done
 	check "armhf: the sync requests work and do nothing" "OK OK" "$(wr $B sync_for_device 1) $(wr $B sync_for_cpu 1)"

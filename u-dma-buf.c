@@ -3674,6 +3674,13 @@ static int udmabuf_mgr_create(struct udmabuf_mgr *mgr, char **tokens,
 		if (err)
 			return err;
 	}
+	if (!spec.size && spec.has_phys) {
+		phys_addr_t start = spec.phys;
+
+		pr_err("u-dma-buf-mgr: create %s: the memory at %pa is empty: the size is missing or 0\n",
+		       spec.name, &start);
+		return -EINVAL;
+	}
 	if (!spec.size) {
 		pr_err("u-dma-buf-mgr: create %s: the size is missing or 0\n",
 		       spec.name);

@@ -1065,6 +1065,21 @@ static void cpu_rows(struct bench *b, const char *label, const struct cpu_res *r
 	}
 }
 
+static void cpu_refused(struct bench *b, const char *label, int e)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "mmap refused: %s (the kernel log says why)", strerror(e));
+	if (!b->out) {
+		printf("%-52s %s\n", label, why);
+		return;
+	}
+	jopen(b, NULL, '{');
+	jstr(b, "mapping", label);
+	jstr(b, "unavailable", why);
+	jclose(b, '}');
+}
+
 static const char *const flavour_name[] = { "cached", "non-cached", "write-combine", "dma-coherent" };
 
 static void bench_cpu(struct bench *b)
@@ -1111,6 +1126,12 @@ static void bench_cpu(struct bench *b)
 		if (fd < 0)
 			bench_fail(b, errno, "open %s O_SYNC", b->dev);
 		p = mmap(NULL, small, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		/* Memory outside RAM on x86 has no uncached mapping: refused. */
+		if (p == MAP_FAILED && errno == EINVAL) {
+			cpu_refused(b, label, errno);
+			close(fd);
+			continue;
+		}
 		if (p == MAP_FAILED)
 			bench_fail(b, errno, "mmap %s O_SYNC", b->dev);
 		cpu_passes(b, p, small, &r);
@@ -1461,8 +1482,17 @@ static void map_sources(struct bench *b, struct map_src *src)
 	}
 	src[K_UDMABUF].fd = b->fd;
 	src[K_UDMABUF_OSYNC].fd = open(b->dev, O_RDWR | O_SYNC);
-	if (src[K_UDMABUF_OSYNC].fd < 0)
+	if (src[K_UDMABUF_OSYNC].fd < 0) {
 		src[K_UDMABUF_OSYNC].why = "cannot open the node O_SYNC";
+	} else {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       src[K_UDMABUF_OSYNC].fd, 0);
+
+		if (p == MAP_FAILED)
+			src[K_UDMABUF_OSYNC].why = "the node refuses an O_SYNC mapping (the kernel log says why)";
+		else
+			munmap(p, 4096);
+	}
 	{
 		FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
 		char line[128] = "";

@@ -72,6 +72,15 @@ else
 fi
 check "$BAD: nothing claimed in /proc/iomem under its name" no "$(yesno iomem_name $BAD)"
 
+# --- reg beside size: an ordinary buffer, reg ignored ----------------------------------------
+SIZED=dt-phys-sized
+check "$SIZED (reg and size): an ordinary buffer of its size (128 KiB)" "yes 131072" \
+	"$(yesno test -d "$CLASS/$SIZED") $(attr $SIZED size)"
+pa=$(attr $SIZED phys_addr)
+check_true "$SIZED: its memory is not its reg (0x80300000): allocated in RAM" "phys_addr $pa" \
+	test "$((${pa:-0x80300000}))" -ne $((0x80300000))
+check "$SIZED: nothing claimed in /proc/iomem under its name" no "$(yesno iomem_name $SIZED)"
+
 # --- the manager next to them --------------------------------------------------------------
 kmark
 check "manager: create over $B's range (phys=$BASE) -> EBUSY, no buffer" "EBUSY no" \

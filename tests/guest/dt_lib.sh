@@ -26,7 +26,7 @@ udmabuf-pl /amba_pl@0/udmabuf-pl 2097152 - - 0 1 0 0x0 2097152 3
 # is its platform device's, found at run time (dt_bus_name).
 DT_TEST_GOOD='dt-minor-zero dt-named udmabuf42 dt-name-none dt-name-63-0123456789abcdef0123456789abcdef0123456789abcdef0123 dt-minor-first dt-cma-second dt-cma-low dt-nomap-second
 dt-quirk-on dt-quirk-off dt-quirk-auto dt-quirk-on-off dt-quirk-off-auto dt-quirk-all dt-sync-always dt-sync-3-always dt-sync-u64 dt-mask-64
-dt-phys dt-phys-pl'
+dt-phys dt-phys-pl dt-phys-sized'
 # shellcheck disable=SC2034 # used by 70-dt-props
 # The nodes of tests/dt/props.dtsi: name, size, sync_mode, sync_direction, sync_offset,
 # sync_size, quirk_mmap_mode.

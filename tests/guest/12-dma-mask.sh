@@ -10,12 +10,6 @@
 . "${0%/*}/lib.sh"
 
 mc() { "$BIN/mgr_cmd" "$@"; }
-gone() {
-	for _g in "$@"; do
-		[ -e "/dev/$_g" ] && mc "w:delete $_g\n" >/dev/null
-	done
-	return 0
-}
 
 if must_load "insmod for the DMA-mask checks" info_enable=0; then
 	kmark

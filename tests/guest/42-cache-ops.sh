@@ -13,12 +13,6 @@
 . "${0%/*}/lib.sh"
 
 mc() { "$BIN/mgr_cmd" "$@"; }
-gone() {
-	for _g in "$@"; do
-		[ -e "/dev/$_g" ] && mc "w:delete $_g\n" >/dev/null
-	done
-	return 0
-}
 # shellcheck disable=SC2317 # called through expect
 req() { "$BIN/syncreq" "$@" 2>&1; }
 KAPI=$KMOD/udmabuf_kapi_test.ko

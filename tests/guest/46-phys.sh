@@ -70,15 +70,7 @@ fi
 if ! must_load "insmod with no buffer" info_enable=0; then
 	finish
 fi
-PROBES=1
-if ! pmem_probe_start; then
-	PROBES=0
-	if [ "$ARCH" = armhf ]; then
-		diag "no pmem probes: $PMEM_PROBE_WHY (expected on armhf)"
-	else
-		not_ok "kprobes on arch_wb_cache_pmem and arch_invalidate_pmem" "expected them on $ARCH got: $PMEM_PROBE_WHY"
-	fi
-fi
+phys_probes
 
 # --- creation ------------------------------------------------------------------------------
 check "before: /proc/iomem has no claim named $B" no "$(yesno iomem_name $B)"

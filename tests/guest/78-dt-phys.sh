@@ -27,15 +27,7 @@ if [ -z "${PHYS_BASE:-}" ] || [ $((PHYS_BASE)) -ne $((BASE)) ]; then
 		"expected PHYS_BASE=$BASE got '${PHYS_BASE:-}'"
 fi
 
-PROBES=1
-if ! pmem_probe_start; then
-	PROBES=0
-	if [ "$ARCH" = armhf ]; then
-		diag "no pmem probes: $PMEM_PROBE_WHY (expected on armhf)"
-	else
-		not_ok "kprobes on arch_wb_cache_pmem and arch_invalidate_pmem" "expected them on $ARCH got: $PMEM_PROBE_WHY"
-	fi
-fi
+phys_probes
 if ! dt_load "insmod with the device-tree nodes" info_enable=1; then
 	pmem_probe_stop
 	finish

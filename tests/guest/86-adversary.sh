@@ -12,12 +12,6 @@ MGR=/dev/u-dma-buf-mgr
 mc() { "$BIN/mgr_cmd" "$@"; }
 klog_all() { klog | grep -E '^u-dma-buf' || true; }
 # gone NAME...: deletes the buffers a test left (quietly).
-gone() {
-	for _g in "$@"; do
-		[ -e "/dev/$_g" ] && mc "w:delete $_g\n" >/dev/null
-	done
-	return 0
-}
 
 # Mappings made of ordinary pages (§6): the 64 KiB buffers below always are (lib.sh pages_for).
 NO_PAGES="a 64 KiB buffer is not ordinary pages here (CmaTotal $(meminfo CmaTotal) kB, page allocator $BUDDY_MAX_KB kB): it is mapped as page frames, which no one can pin or zap"

@@ -117,6 +117,14 @@ attr_raw() { od -An -c "$CLASS/$1/$2" 2>/dev/null | tr -s ' \n' ' ' | sed 's/^ /
 # wr DEV ATTR TEXT [nl]: one write(); prints OK or the errno name
 wr() { "$BIN/ut" wr "$CLASS/$1/$2" "$3" ${4:+"$4"}; }
 
+# gone NAME...: delete the manager's buffers NAME... that exist (mgr_cmd; errors ignored).
+gone() {
+	for _g in "$@"; do
+		[ -e "/dev/$_g" ] && "$BIN/mgr_cmd" "w:delete $_g\n" >/dev/null
+	done
+	return 0
+}
+
 meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 # memfree_all: MemFree plus the pages on the per-CPU free lists (/proc/zoneinfo "count:"),
 # which MemFree leaves out, in kB (4 KiB pages).  Order-0 pages freed one by one go there

@@ -289,3 +289,17 @@ phys_memtype_checks() {
 		'region=[a-z]+ type=normal-wb(-tagged)?' "$("$BIN/memtype" kernel "$_d")"
 	"$BIN/modctl" unload udmabuf_pte_test >/dev/null
 }
+
+# phys_probes: PROBES=1 with the pmem kprobes started, else PROBES=0 (expected on armhf,
+# which has no pmem API; a failure elsewhere).
+# shellcheck disable=SC2034 # PROBES is read by the suites
+phys_probes() {
+	PROBES=1
+	pmem_probe_start && return 0
+	PROBES=0
+	if [ "$ARCH" = armhf ]; then
+		diag "no pmem probes: $PMEM_PROBE_WHY (expected on armhf)"
+	else
+		not_ok "kprobes on arch_wb_cache_pmem and arch_invalidate_pmem" "expected them on $ARCH got: $PMEM_PROBE_WHY"
+	fi
+}

@@ -444,10 +444,8 @@ if [ -e $KMEMLEAK ]; then
 	echo scan >$KMEMLEAK
 	sleep 6
 	echo scan >$KMEMLEAK
-	# Known kernel leak, not ours: 6.1's class_register() keeps the class name when
-	# kset_register() fails (an injected failure in insmod).
-	known=$(awk '/^unreferenced object/ { if (o != "" && k) print o; o = $3; k = 0 }
-		/__class_register/ { k = 1 } END { if (o != "" && k) print o }' $KMEMLEAK | tr '\n' ' ')
+	# Known kernel leak, not ours (lib.sh kmemleak_known).
+	known=$(kmemleak_known)
 	new=$(sed -n 's/^unreferenced object \(0x[0-9a-f]*\).*/\1/p' $KMEMLEAK | while read -r a; do
 		case " $LEAKS_BEFORE $known " in *" $a "*) ;; *) echo "$a" ;; esac
 	done)

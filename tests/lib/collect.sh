@@ -146,6 +146,14 @@ check_boot_end() {
 	tail -n 15 "$log" | diag_lines
 }
 
+# kmemleak_ours SECTION: how many of the objects in a kmemleak report are not the known
+# kernel leak of 6.1's class_register() error path (the class name kept when kset_register()
+# fails; reached by the faults suite's fault injection; tests/guest/lib.sh kmemleak_known).
+kmemleak_ours() {
+	awk '/unreferenced object/ { if (o && !k) n++; o = 1; k = 0 }
+		/__class_register/ { k = 1 } END { if (o && !k) n++; print n + 0 }' "$1"
+}
+
 # check_kmemleak LOG: one test: the kmemleak scan the guest printed after the last suite
 # (INITRAMFS_KMEMLEAK) reports no leak.
 check_kmemleak() {
@@ -156,10 +164,12 @@ check_kmemleak() {
 	elif grep -qx KMEMLEAK-UNAVAILABLE "$section"; then
 		test_fail "$what (the kernel has no /sys/kernel/debug/kmemleak)"
 		grep '^#' "$section" | diag_lines
-	elif grep -q 'unreferenced object' "$section"; then
-		test_fail "$what ($(grep -c 'unreferenced object' "$section") unreferenced objects)"
+	elif (($(kmemleak_ours "$section") > 0)); then
+		test_fail "$what ($(kmemleak_ours "$section") unreferenced objects not from 6.1's class_register())"
 		sed '1d;$d' "$section" | head -n 60 | diag_lines
 	else
+		(($(grep -c 'unreferenced object' "$section") == 0)) ||
+			echo "# $(grep -c 'unreferenced object' "$section") objects of 6.1's class_register() error path (a kernel leak that fault injection reaches), not counted"
 		test_pass "$what"
 	fi
 }

@@ -25,9 +25,9 @@ else
 fi
 LEAKS_BEFORE=
 [ -e $KMEMLEAK ] && LEAKS_BEFORE=$(sed -n 's/^unreferenced object \(0x[0-9a-f]*\).*/\1/p' $KMEMLEAK | tr '\n' ' ')
-# No periodic scan during the cycles: the scans at the end decide, and they know the
-# kernel's own leak from the faults suite (lib.sh kmemleak_known), which the periodic
-# scan would report as a kernel message in the middle of the cycles.
+# No periodic scan from here on: the scans at the end (and the harness's after the last
+# suite) decide, and they know the kernel's own leak from the faults suite (lib.sh
+# kmemleak_known), which a periodic scan would report as a kernel message in any suite.
 [ -e $KMEMLEAK ] && echo scan=off >$KMEMLEAK
 
 EDU=$("$BIN/mgr_edu" find)
@@ -108,7 +108,6 @@ if [ -e $KMEMLEAK ]; then
 		# Hidden from the harness's last scan only when they are all there is.
 		[ -n "$new$LEAKS_BEFORE" ] || echo clear >$KMEMLEAK
 	fi
-	echo scan=on >$KMEMLEAK
 	if [ -z "$new" ]; then
 		ok "kmemleak reports nothing new after the $CYCLES cycles"
 	else

@@ -493,17 +493,7 @@ static int udmabuf_alloc_coherent(struct udmabuf *buf)
 	return 0;
 }
 
-/*
- * Without CMA, dma_alloc_pages() takes the memory from the page allocator as
- * one high-order block whose tail pages have no reference count of their
- * own: user space could map them only as page frames, one fault per page,
- * and neither O_DIRECT nor io_uring nor vmsplice could pin them.  Such a
- * block is replaced by one from alloc_pages_exact() in the same zone, whose
- * pages each have their own reference count, mapped for the buffer's device
- * with dma_map_page() for the buffer's life: a streaming mapping, owned by
- * the CPU or the device through the same dma_sync_single_*() calls.  If the
- * device would reach it only through bounce buffers, the block is kept.
- */
+/* The zone of @page, as the GFP flag that allocates from it. */
 static gfp_t udmabuf_zone_gfp(struct page *page)
 {
 #ifdef CONFIG_ZONE_DMA
@@ -525,8 +515,8 @@ static const char *udmabuf_map_own_pages(struct udmabuf *buf,
 	bool direct = !device_iommu_mapped(dev);
 
 	/* Same zone, but not necessarily below the mask. */
-	if (direct && !dma_capable(dev, phys_to_dma(dev, page_to_phys(page)),
-				   buf->alloc_size, true))
+	if (direct && phys_to_dma(dev, page_to_phys(page)) + buf->alloc_size - 1 >
+		      min_not_zero(dma_get_mask(dev), dev->bus_dma_limit))
 		return "they lie beyond the DMA mask";
 	*addr = dma_map_page_attrs(dev, page, 0, buf->alloc_size,
 				   DMA_BIDIRECTIONAL,
@@ -541,6 +531,18 @@ static const char *udmabuf_map_own_pages(struct udmabuf *buf,
 	return NULL;
 }
 
+/*
+ * Without CMA, dma_alloc_pages() takes the memory from the page allocator as
+ * one high-order block whose tail pages have no reference count of their
+ * own: user space could map them only as page frames, one fault per page,
+ * and neither O_DIRECT nor io_uring nor vmsplice could pin them.  Such a
+ * block is replaced by one from alloc_pages_exact() in the same zone, whose
+ * pages each have their own reference count, mapped for the buffer's device
+ * with dma_map_page() for the buffer's life: a streaming mapping, owned by
+ * the CPU or the device through the same dma_sync_single_*() calls.  If the
+ * new pages lie beyond the DMA mask or the device would reach them only
+ * through bounce buffers, the block is kept (and the log says so).
+ */
 static void udmabuf_use_own_pages(struct udmabuf *buf)
 {
 	struct device *dev = &buf->dev;
@@ -722,6 +724,7 @@ static int udmabuf_get_dma_addr(struct udmabuf *buf, dma_addr_t *addr)
  * mapping instead, and syncs do nothing.  The contents are never written:
  * what the logic holds survives a reload of the module.
  */
+
 /* A cache operation over a range, in chunks: a BAR may be gigabytes. */
 static void udmabuf_phys_cache_op(void (*op)(void *addr, size_t size),
 				  void *addr, size_t size)
@@ -1312,7 +1315,7 @@ static int udmabuf_mmap(struct file *file, struct vm_area_struct *vma)
 	 * x86 gives a physical range one memory type: write-back here, as the
 	 * kernel's alias.  A device's own memory is not snooped there.
 	 */
-	if (IS_ENABLED(CONFIG_X86) && buf->phys_mem &&
+	if (IS_ENABLED(CONFIG_X86) && buf->phys_mem && !buf->phys_uncached &&
 	    udmabuf_file_is_sync(file, sync_mode) &&
 	    (sync_mode & UDMABUF_SYNC_FLAVOUR_MASK)) {
 		udmabuf_user_err(buf, "mmap: memory outside RAM is only cached on x86; map it without O_SYNC and sync-always, and sync by hand\n");
@@ -2324,6 +2327,7 @@ static const struct file_operations udmabuf_fops = {
  * @creator: the module that asks holds a use until its in-kernel remove
  * @has_phys: the buffer is memory outside RAM at @phys, of @size (§14)
  * @phys: see @has_phys
+ * @mmap_mode_asked: @mmap_mode was asked for, not the quirk_mmap_mode default
  */
 struct udmabuf_request {
 	const char *name;
@@ -2343,6 +2347,7 @@ struct udmabuf_request {
 	bool creator;
 	bool has_phys;
 	u64 phys;
+	bool mmap_mode_asked;
 };
 
 static void udmabuf_request_init(struct udmabuf_request *req, u64 size)
@@ -2505,7 +2510,7 @@ static int udmabuf_check_phys(const struct udmabuf_request *req,
 		       name, &start, &last);
 		return -EINVAL;
 	}
-	if (req->mmap_mode == UDMABUF_MMAP_PAGE) {
+	if (req->mmap_mode == UDMABUF_MMAP_PAGE && req->mmap_mode_asked) {
 		pr_err("u-dma-buf %s: [mem %pa-%pa]: memory outside RAM has no pages for mmap mode page\n",
 		       name, &start, &last);
 		return -EINVAL;
@@ -2761,6 +2766,9 @@ static struct udmabuf *udmabuf_create(const struct udmabuf_request *req)
 	 */
 	buf->phys_mem = req->has_phys;
 	buf->phys = req->phys;
+	/* The default mode page means nothing for memory without pages. */
+	if (buf->phys_mem && buf->mmap_mode == UDMABUF_MMAP_PAGE)
+		buf->mmap_mode = UDMABUF_MMAP_AUTO;
 	buf->coherent_alloc = !buf->phys_mem &&
 			      (buf->rmem_no_map ||
 			       req->mmap_mode == UDMABUF_MMAP_OFF);
@@ -2935,7 +2943,7 @@ static int udmabuf_read_reg(struct device *dev, struct udmabuf_request *req)
 		dev_err(dev, "invalid property reg: memory outside RAM is one range\n");
 		return -EINVAL;
 	}
-	if (of_property_present(np, "memory-region")) {
+	if (of_find_property(np, "memory-region", NULL)) {
 		dev_err(dev, "reg is memory outside RAM: it cannot have a memory-region too\n");
 		return -EINVAL;
 	}
@@ -2954,7 +2962,7 @@ static int udmabuf_read_size(struct device *dev, struct udmabuf_request *req)
 	u64 size;
 
 	if (!device_property_present(dev, "size") && dev->of_node &&
-	    of_property_present(dev->of_node, "reg"))
+	    of_find_property(dev->of_node, "reg", NULL))
 		return udmabuf_read_reg(dev, req);
 	if (udmabuf_read_u64_property(dev, "size", &size)) {
 		dev_err(dev, "the size property is missing or not a number\n");
@@ -3022,6 +3030,10 @@ static int udmabuf_read_properties(struct device *dev,
 		req->mmap_mode = UDMABUF_MMAP_AUTO;
 	if (device_property_read_bool(dev, "quirk-mmap-page"))
 		req->mmap_mode = UDMABUF_MMAP_PAGE;
+	req->mmap_mode_asked = device_property_read_bool(dev, "quirk-mmap-on") ||
+			       device_property_read_bool(dev, "quirk-mmap-off") ||
+			       device_property_read_bool(dev, "quirk-mmap-auto") ||
+			       device_property_read_bool(dev, "quirk-mmap-page");
 
 	return udmabuf_read_sync_properties(dev, req);
 }
@@ -3038,6 +3050,7 @@ static void udmabuf_pdata_request(struct platform_device *pdev,
 	req->dma_mask_bits = pdata->dma_mask_bits;
 	if (pdata->mmap_mode)
 		req->mmap_mode = pdata->mmap_mode;
+	req->mmap_mode_asked = pdata->mmap_mode;
 	req->has_phys = pdata->has_phys;
 	req->phys = pdata->phys;
 	if (pdata->name[0])
@@ -3652,7 +3665,12 @@ static int udmabuf_mgr_check_phys(struct udmabuf_mgr *mgr,
 		       spec->name);
 		return -EPERM;
 	}
-	return security_locked_down(LOCKDOWN_DEV_MEM);
+	if (security_locked_down(LOCKDOWN_DEV_MEM)) {
+		pr_err("u-dma-buf-mgr: create %s: phys= is refused while the kernel is locked down (as /dev/mem)\n",
+		       spec->name);
+		return -EPERM;
+	}
+	return 0;
 }
 
 static int udmabuf_mgr_create(struct udmabuf_mgr *mgr, char **tokens,
@@ -3675,10 +3693,8 @@ static int udmabuf_mgr_create(struct udmabuf_mgr *mgr, char **tokens,
 			return err;
 	}
 	if (!spec.size && spec.has_phys) {
-		phys_addr_t start = spec.phys;
-
-		pr_err("u-dma-buf-mgr: create %s: the memory at %pa is empty: the size is missing or 0\n",
-		       spec.name, &start);
+		pr_err("u-dma-buf-mgr: create %s: the memory at %#llx is empty: the size is missing or 0\n",
+		       spec.name, spec.phys);
 		return -EINVAL;
 	}
 	if (!spec.size) {

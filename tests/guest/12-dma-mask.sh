@@ -11,6 +11,11 @@
 
 mc() { "$BIN/mgr_cmd" "$@"; }
 
+# RAM starts at 1 GiB on the ARM guests: nothing lies below a 26-bit mask there.
+if [ "$ARCH" != amd64 ]; then
+	skip "buffers under a 26-bit DMA mask" "no RAM below 64 MiB on $ARCH (it starts at 1 GiB)"
+	finish
+fi
 if must_load "insmod for the DMA-mask checks" info_enable=0; then
 	kmark
 	n=0 beyond='' made=0
@@ -18,11 +23,11 @@ if must_load "insmod for the DMA-mask checks" info_enable=0; then
 		if [ "$(mc "w:create adv-mask$n 256K dma-mask=26\n")" = OK ]; then
 			made=$((made + 1))
 			pa=$(attr "adv-mask$n" phys_addr)
-			[ $((pa + 262143)) -ge $((1 << 26)) ] && beyond="$beyond adv-mask$n@$pa"
+			[ $((${pa:-0x4000000} + 262143)) -ge $((1 << 26)) ] && beyond="$beyond adv-mask$n@${pa:-none}"
 		fi
 		n=$((n + 1))
 	done
-	diag "$made of 100 buffers of 256 KiB with a 26-bit DMA mask were made"
+	check_true "buffers of 256 KiB with dma-mask=26 are made (1..100)" "$made made" test "$made" -gt 0
 	check "100 buffers of 256 KiB with dma-mask=26: none lies beyond 64 MiB" "" "$beyond"
 	n=0
 	while [ $n -lt 100 ]; do

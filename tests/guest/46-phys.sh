@@ -205,6 +205,9 @@ check "delete cap-ok: gone from /dev and /proc/iomem" "OK no no" \
 for q in on off auto page; do
 	kmark
 	r=$(mc "w:create qm-$q 65536 phys=$FREE quirk-mmap-$q\n" e:/dev/qm-$q)
+	if [ $q = page ]; then
+		check "create qm-page 65536 phys=$FREE quirk-mmap-page: refused, no buffer (memory without pages)" "EINVAL no" "$r"
+	fi
 	if [ $q = page ] && [ "$r" = "EINVAL no" ]; then
 		if logged_range 'page' "$FREE" 65536; then
 			ok "create qm-page 65536 phys=$FREE quirk-mmap-page: refused (EINVAL), a log line names $(mem_range "$FREE" 65536) and mode page"
@@ -252,6 +255,25 @@ check "after rmmod: /proc/iomem has no claim named $B" no "$(yesno iomem_name $B
 if must_load "insmod again" info_enable=0; then
 	check "create $B after the reload" OK "$(mc "w:create $B $SZ phys=$BASE\n")"
 	check "$B: the contents written before rmmod are there" "$SUM" "$(md5sum </dev/$B 2>/dev/null)"
+fi
+
+# --- cache operations in chunks of 1 MiB (a BAR may be gigabytes) -----------------------------
+# A buffer of 2 MiB + 4 KiB at PHYS_BASE + 8 MiB (ARM: 16 MiB outside RAM): its creation,
+# a sync of all of it and its deletion each make three consecutive calls.
+if [ $PROBES = 1 ] && [ $((${RSIZE:-0})) -ge $((12 << 20)) ]; then
+	CB=$(printf '0x%x' $((BASE + (8 << 20)))) CSZ=$(((2 << 20) + 4096))
+	chunks() { echo "$($1 0 1048576);$($1 1048576 1048576);$($1 2097152 4096)"; }
+	first_addr() { sed -n '1s/^[a-z]* addr=\([^ ]*\) .*/\1/p'; }
+	pmem_probe_read >/dev/null
+	r=$(mc "w:create phys-chunk $CSZ phys=$CB\n")
+	l=$(pmem_probe_read)
+	KADDR0=$KADDR KADDR=$(printf '%s\n' "$l" | first_addr)
+	check "create phys-chunk ($CSZ bytes): arch_invalidate_pmem in three chunks of at most 1 MiB" \
+		"OK|$(chunks inv)" "$r|$(printf '%s\n' "$l" | rel_calls)"
+	expect_pmem "phys-chunk: sync_for_device of all of it: arch_wb_cache_pmem in three chunks" \
+		"$(chunks wb)" wr phys-chunk sync_for_device "$(encoded 0 $CSZ 1)"
+	expect_pmem "phys-chunk: delete: arch_wb_cache_pmem in three chunks" "$(chunks wb)" mc "w:delete phys-chunk\n"
+	KADDR=$KADDR0
 fi
 
 # --- the bench on such a buffer ------------------------------------------------------------

@@ -130,8 +130,9 @@ gone() {
 # kset_register() fails (fault injection in insmod, tests/guest/97-faults.sh).  A kernel
 # leak, not ours; a stale pointer can hide it from kmemleak for minutes after the faults.
 kmemleak_known() {
-	awk '/^unreferenced object/ { if (o != "" && k) print o; o = $3; k = 0 }
-		/__class_register/ { k = 1 } END { if (o != "" && k) print o }' \
+	awk '/^unreferenced object/ { if (o != "" && k && s) print o; o = $3; k = 0; s = 0 }
+		/kobject_set_name_vargs/ { s = 1 } /__class_register/ { k = 1 }
+		END { if (o != "" && k && s) print o }' \
 		/sys/kernel/debug/kmemleak 2>/dev/null | tr '\n' ' '
 }
 

@@ -1065,6 +1065,12 @@ static void cpu_rows(struct bench *b, const char *label, const struct cpu_res *r
 	}
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#define ON_X86 1
+#else
+#define ON_X86 0
+#endif
+
 static void cpu_refused(struct bench *b, const char *label, int e)
 {
 	char why[128];
@@ -1127,7 +1133,7 @@ static void bench_cpu(struct bench *b)
 			bench_fail(b, errno, "open %s O_SYNC", b->dev);
 		p = mmap(NULL, small, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		/* Memory outside RAM on x86 has no uncached mapping: refused. */
-		if (p == MAP_FAILED && errno == EINVAL) {
+		if (p == MAP_FAILED && errno == EINVAL && ON_X86) {
 			cpu_refused(b, label, errno);
 			close(fd);
 			continue;
@@ -1488,8 +1494,10 @@ static void map_sources(struct bench *b, struct map_src *src)
 		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
 			       src[K_UDMABUF_OSYNC].fd, 0);
 
-		if (p == MAP_FAILED)
+		if (p == MAP_FAILED && errno == EINVAL && ON_X86)
 			src[K_UDMABUF_OSYNC].why = "the node refuses an O_SYNC mapping (the kernel log says why)";
+		else if (p == MAP_FAILED)
+			bench_fail(b, errno, "mmap %s O_SYNC", b->dev);
 		else
 			munmap(p, 4096);
 	}

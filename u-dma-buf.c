@@ -3693,8 +3693,9 @@ static int udmabuf_mgr_create(struct udmabuf_mgr *mgr, char **tokens,
 			return err;
 	}
 	if (!spec.size && spec.has_phys) {
-		pr_err("u-dma-buf-mgr: create %s: the memory at %#llx is empty: the size is missing or 0\n",
-		       spec.name, spec.phys);
+		/* As %pa prints it, without truncating to phys_addr_t. */
+		pr_err("u-dma-buf-mgr: create %s: the memory at 0x%0*llx is empty: the size is missing or 0\n",
+		       spec.name, (int)sizeof(phys_addr_t) * 2, spec.phys);
 		return -EINVAL;
 	}
 	if (!spec.size) {
